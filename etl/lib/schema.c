@@ -141,6 +141,13 @@ static int parse_column(json_object *jc, ncc_column *c, const char *file, char *
         seterr(err, errlen, "%s: a column lacks \"name\" or \"type\"", file);
         return -1;
     }
+    for (const char *t = name; *t; t++)
+        if (!((*t >= 'a' && *t <= 'z') || (*t >= '0' && *t <= '9') || *t == '_')) {
+            /* canonical names are SQL column names too */
+            seterr(err, errlen, "%s: column name \"%s\" must be lower-case letters, digits and '_'",
+                   file, name);
+            return -1;
+        }
     c->name = strdup(name);
     c->required = jbool(jc, "required");
     c->derived = jbool(jc, "derived");
@@ -256,6 +263,35 @@ static int parse_schema(json_object *root, ncc_schema *s, const char *file, char
         s->key[s->nkey++] = c;
     }
     free_strings(key, nkey);
+    const char *table = jstr(root, "table");
+    if (table) {
+        /* used as an identifier in SQL: lower-case letters, digits, '_' and one '.' */
+        int dots = 0;
+        for (const char *t = table; *t; t++) {
+            dots += *t == '.';
+            if (!((*t >= 'a' && *t <= 'z') || (*t >= '0' && *t <= '9') || *t == '_' || *t == '.')) {
+                seterr(err, errlen, "%s: table \"%s\" is not a plain schema.table name", file, table);
+                return -1;
+            }
+        }
+        if (dots != 1) {
+            seterr(err, errlen, "%s: table \"%s\" must be written schema.table", file, table);
+            return -1;
+        }
+        s->table = strdup(table);
+    }
+    int nrep;
+    char **rep = jstrings(root, "replace_by", &nrep, false);
+    for (int i = 0; i < nrep && i < 8; i++) {
+        int c = ncc_schema_column(s, rep[i]);
+        if (c < 0) {
+            seterr(err, errlen, "%s: replace_by names unknown column \"%s\"", file, rep[i]);
+            free_strings(rep, nrep);
+            return -1;
+        }
+        s->replace_by[s->nreplace++] = c;
+    }
+    free_strings(rep, nrep);
     if (named_column(s, root, "key_column", &s->key_column, file, err, errlen) < 0)
         return -1;
     if (s->key_column < 0 && s->nkey > 0)
@@ -309,6 +345,7 @@ static void schema_free(ncc_schema *s)
     free(s->kind);
     free(s->description);
     free(s->feed_literal);
+    free(s->table);
 }
 
 static int cmp_names(const void *a, const void *b)

@@ -75,6 +75,9 @@ typedef struct ncc_schema {
     int nkey;
     int key_column;      /* column named in E_DUPLICATE_KEY */
     unsigned rules;      /* ncc_rule bits */
+    char *table;         /* warehouse table the rows load into, "schema.table" */
+    int replace_by[8];   /* a load replaces the table's rows with these key values */
+    int nreplace;
     /* totals per (fin_year, org_code, feed); feed_literal used when feed_col < 0 */
     int tot_fin_year, tot_org, tot_feed, tot_amount;
     char *feed_literal;

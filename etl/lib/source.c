@@ -59,11 +59,11 @@ struct ncc_source {
     char *encname; /* what ncc_source_encoding reports unless fell_back */
 
     enum src_mode mode;
-    bool at_start;        /* UTF-8 modes: nothing decoded yet, a BOM may come */
-    bool strip_conv_bom;  /* explicit iconv: drop a U+FEFF leading the output */
+    bool at_start;       /* UTF-8 modes: nothing decoded yet, a BOM may come */
+    bool strip_conv_bom; /* explicit iconv: drop a U+FEFF leading the output */
     bool fell_back;
-    bool conv_flushed;    /* iconv shift state written out at end */
-    iconv_t cd;           /* (iconv_t)-1 when none */
+    bool conv_flushed; /* iconv shift state written out at end */
+    iconv_t cd;        /* (iconv_t)-1 when none */
 
     /* raw file */
     bool started; /* gzip detection done */
@@ -91,7 +91,7 @@ struct ncc_source {
 };
 
 __attribute__((format(printf, 3, 4))) static void fail_with(ncc_source *s, ncc_code code,
-                                                             const char *fmt, ...)
+                                                            const char *fmt, ...)
 {
     va_list ap;
 
@@ -149,14 +149,13 @@ static ssize_t gz_inflate(ncc_source *s, unsigned char *dst, size_t cap)
             s->zs.avail_in = (uInt)n;
         }
         if (s->member_end) {
-            if (s->zs.avail_in == 0) {
-                if (s->raw_eof)
-                    return 0;
-                continue;
-            }
+            if (s->zs.avail_in == 0) /* the read above found the end */
+                return 0;
             if (inflateReset(&s->zs) != Z_OK) {
-                fail_with(s, NCC_F_GZIP, "gzip stream cannot be restarted after %" PRIu64
-                          " compressed bytes: " GZIP_ADVICE, gz_consumed(s));
+                fail_with(s, NCC_F_GZIP,
+                          "gzip stream cannot be restarted after %" PRIu64
+                          " compressed bytes: " GZIP_ADVICE,
+                          gz_consumed(s));
                 return -1;
             }
             s->member_end = false;
@@ -179,7 +178,8 @@ static ssize_t gz_inflate(ncc_source *s, unsigned char *dst, size_t cap)
             return -1;
         } else if (zr != Z_OK && !(zr == Z_BUF_ERROR && s->zs.avail_in == 0)) {
             fail_with(s, NCC_F_GZIP,
-                      "gzip stream is corrupt after %" PRIu64 " compressed bytes (%s): " GZIP_ADVICE,
+                      "gzip stream is corrupt after %" PRIu64
+                      " compressed bytes (%s): " GZIP_ADVICE,
                       gz_consumed(s), s->zs.msg ? s->zs.msg : "invalid data");
             return -1;
         }
@@ -383,8 +383,8 @@ static enum step step_utf8(ncc_source *s, char *buf, size_t cap, size_t *outp)
         uint64_t off = s->win_off + (uint64_t)(p - s->win);
         if (r == SEQ_CUT)
             fail_with(s, NCC_F_ENCODING,
-                      "incomplete UTF-8 sequence at end of file: byte 0x%02X at offset %" PRIu64, *p,
-                      off);
+                      "incomplete UTF-8 sequence at end of file: byte 0x%02X at offset %" PRIu64,
+                      *p, off);
         else
             fail_with(s, NCC_F_ENCODING, "byte 0x%02X at offset %" PRIu64 " is not valid UTF-8", *p,
                       off);
@@ -493,6 +493,8 @@ ssize_t ncc_source_read(ncc_source *src, char *buf, size_t cap)
         case STEP_MORE:
             break;
         case STEP_NEED:
+            if (out > 0) /* hand out what is here rather than wait on a pipe */
+                return (ssize_t)out;
             if (fill(src) < 0)
                 return -1;
             break;
@@ -507,7 +509,8 @@ ssize_t ncc_source_read(ncc_source *src, char *buf, size_t cap)
             src->done = true;
             return (ssize_t)out;
         case STEP_FAIL:
-            return -1;
+            /* hand over the text decoded before the failure; the next call reports it */
+            return out > 0 ? (ssize_t)out : -1;
         }
     }
     return (ssize_t)out;

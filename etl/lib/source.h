@@ -46,7 +46,9 @@ ncc_source *ncc_source_open(const char *path, const char *encoding, int *code, c
  * Read up to cap bytes of UTF-8 text into buf (cap >= 16). Returns the
  * number of bytes (> 0), 0 at a clean end of file, or -1 on error; after
  * -1 ncc_source_error() tells the code (F_UNREADABLE, F_GZIP or F_ENCODING)
- * and message, and every later call returns -1 again.
+ * and message, and every later call returns -1 again. The text decoded
+ * before a failure is returned first, so the failure is reported by the
+ * call after it (a reader can tell on which line the bad byte is).
  * A multibyte character may be split between two reads.
  */
 ssize_t ncc_source_read(ncc_source *src, char *buf, size_t cap);

@@ -1103,7 +1103,7 @@ int ncc_validate_file(const char *path, const ncc_validate_config *cfg, const nc
         const char *m;
         long line;
         ncc_code c = ncc_csv_error(csv, &m, &line);
-        report(&p, c, c == NCC_F_CSV_SYNTAX ? line : 0, NULL, "%s", m);
+        report(&p, c, line, NULL, "%s", m);
     }
     if (ncc_source_fell_back(src)) {
         snprintf(res->encoding, sizeof res->encoding, "%s", ncc_source_encoding(src));

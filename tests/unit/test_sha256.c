@@ -44,7 +44,8 @@ Test(sha256, msg_448_bits)
 
 Test(sha256, msg_896_bits)
 {
-    const char *m = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
+    const char *m = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmno"
+                    "pqklmnopqrlmnopqrsmnopqrstnopqrstu";
     char hex[65];
 
     hex_of(m, strlen(m), hex);

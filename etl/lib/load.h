@@ -1,0 +1,67 @@
+/*
+ * load.h - loading one file into the warehouse, atomically.
+ *
+ * One pass: the file is validated (validate.h) and every valid row is
+ * streamed as COPY text into a temporary staging table inside one
+ * transaction. At the end the file is judged: a file error, more rejected
+ * rows than --max-reject-rate allows (F_REJECT_LIMIT), or a cost total
+ * outside the ledger tolerance (F_LEDGER_TOLERANCE) rolls everything back
+ * and the file is recorded as quarantined with its errors. Otherwise the
+ * rows replace the table's rows with the same replace_by key values (a
+ * resubmission replaces the old one), core.submission is updated for cost
+ * files, the audit row is written, and the transaction commits: readers see
+ * the old rows or the new ones, never a mix.
+ *
+ * A file whose sha256 was already loaded is recorded as unchanged and not
+ * read again.
+ */
+#ifndef NCC_LOAD_H
+#define NCC_LOAD_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "field.h"
+#include "validate.h"
+
+typedef struct ncc_load_options {
+    const ncc_validate_config *vcfg;
+    ncc_money max_reject_rate;  /* share of rows_read, scaled by 10^4 (0 = none allowed) */
+    ncc_money ledger_tolerance; /* fraction scaled by 10^4 (0.01 = 100) */
+    long long run_id;           /* audit.run row, 0 when none */
+    const char *file_name;      /* name recorded in audit (default: the path) */
+} ncc_load_options;
+
+typedef enum ncc_load_status {
+    NCC_LOAD_LOADED,
+    NCC_LOAD_UNCHANGED,
+    NCC_LOAD_QUARANTINED,
+    NCC_LOAD_DB_ERROR /* the database failed: nothing was recorded, retry later */
+} ncc_load_status;
+
+typedef struct ncc_load_result {
+    ncc_load_status status;
+    ncc_file_result v;      /* the validation result, with load-time file errors added */
+    long long rows_loaded;
+    long long file_load_id; /* audit.file_load row; 0 on a database error */
+    char sha256[65];
+    char message[512];      /* why, when not loaded */
+} ncc_load_result;
+
+/* "loaded", "unchanged", "quarantined" or "error". */
+const char *ncc_load_status_name(ncc_load_status s);
+
+/*
+ * Load path over connection c (no transaction open). Fills *r (caller frees
+ * with ncc_load_result_free). Returns 0 when the file ended loaded,
+ * unchanged or quarantined, -1 on a database failure (r->status
+ * NCC_LOAD_DB_ERROR, r->message says why; the caller should stop).
+ */
+int ncc_load_file(PGconn *c, const char *path, const ncc_load_options *o, ncc_load_result *r);
+
+void ncc_load_result_free(ncc_load_result *r);
+
+/* SHA-256 of the raw bytes of a file; -1 when it cannot be read. */
+int ncc_sha256_file(const char *path, char hex[65]);
+
+#endif
