@@ -16,23 +16,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "copy.h"
 #include "ledger.h"
 #include "sha256.h"
 
-#define COPY_FLUSH (256 * 1024)
-#define COPY_BUFSIZE (COPY_FLUSH + NCC_CSV_RECORD_MAX_GUESS)
-#define NCC_CSV_RECORD_MAX_GUESS (2 * 1024 * 1024 + 64 * 1024)
 #define SQL_SIZE 8192
 #define ZERO_SHA "0000000000000000000000000000000000000000000000000000000000000000"
 
 typedef struct load_ctx {
     PGconn *c;
     const ncc_schema *schema;
+    ncc_copy cp;
     bool copying;
     bool failed;        /* the database failed */
-    char *buf;
-    size_t len;
-    long long sent;
     char err[512];
 } load_ctx;
 
@@ -75,15 +71,6 @@ int ncc_sha256_file(const char *path, char hex[65])
     return 0;
 }
 
-static void set_pg_error(char *err, size_t errlen, PGconn *c, const char *what)
-{
-    const char *m = PQerrorMessage(c);
-    size_t n = strlen(m);
-    while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
-        n--;
-    snprintf(err, errlen, "%s: %.*s", what, (int)n, m);
-}
-
 /* Run a statement with text parameters expecting status st; result cleared. */
 static int exec_params(PGconn *c, const char *sql, int n, const char *const *params,
                        ExecStatusType st, char *err, size_t errlen, PGresult **out)
@@ -110,48 +97,6 @@ static int exec_simple(PGconn *c, const char *sql, char *err, size_t errlen)
     return exec_params(c, sql, 0, NULL, PGRES_COMMAND_OK, err, errlen, NULL);
 }
 
-/* ---- COPY text encoding ---- */
-
-static size_t copy_escape(char *dst, const char *s, size_t len)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        char ch = s[i];
-        switch (ch) {
-        case '\\':
-            dst[n++] = '\\';
-            dst[n++] = '\\';
-            break;
-        case '\n':
-            dst[n++] = '\\';
-            dst[n++] = 'n';
-            break;
-        case '\r':
-            dst[n++] = '\\';
-            dst[n++] = 'r';
-            break;
-        case '\t':
-            dst[n++] = '\\';
-            dst[n++] = 't';
-            break;
-        default:
-            dst[n++] = ch;
-        }
-    }
-    return n;
-}
-
-static int copy_flush(load_ctx *l)
-{
-    if (l->len && PQputCopyData(l->c, l->buf, (int)l->len) != 1) {
-        set_pg_error(l->err, sizeof l->err, l->c, "sending rows");
-        l->failed = true;
-        return -1;
-    }
-    l->len = 0;
-    return 0;
-}
-
 static void column_list(const ncc_schema *s, char *out, size_t cap, const char *prefix)
 {
     size_t n = 0;
@@ -172,7 +117,8 @@ static int start_copy(load_ctx *l)
     }
     column_list(l->schema, cols, sizeof cols, "");
     snprintf(sql, sizeof sql, "COPY ncc_stage (%s) FROM STDIN", cols);
-    if (exec_params(l->c, sql, 0, NULL, PGRES_COPY_IN, l->err, sizeof l->err, NULL) < 0) {
+    if (ncc_copy_begin(&l->cp, l->c, sql) < 0) {
+        snprintf(l->err, sizeof l->err, "%s", l->cp.err);
         l->failed = true;
         return -1;
     }
@@ -190,21 +136,13 @@ static int on_row(void *ctx, const ncc_row *row)
         if (start_copy(l) < 0)
             return -1;
     }
-    for (int i = 0; i < row->schema->ncols; i++) {
-        const ncc_value *v = &row->v[i];
-        if (i)
-            l->buf[l->len++] = '\t';
-        if (!v->s) {
-            memcpy(l->buf + l->len, "\\N", 2);
-            l->len += 2;
-        } else {
-            l->len += copy_escape(l->buf + l->len, v->s, v->len);
-        }
+    for (int i = 0; i < row->schema->ncols; i++)
+        ncc_copy_value(&l->cp, row->v[i].s, row->v[i].len);
+    if (ncc_copy_end_row(&l->cp) < 0) {
+        snprintf(l->err, sizeof l->err, "%s", l->cp.err);
+        l->failed = true;
+        return -1;
     }
-    l->buf[l->len++] = '\n';
-    l->sent++;
-    if (l->len >= COPY_FLUSH)
-        return copy_flush(l);
     return 0;
 }
 
@@ -214,23 +152,10 @@ static long long end_copy(load_ctx *l, const char *reason)
     if (!l->copying)
         return 0;
     l->copying = false;
-    if (!reason && copy_flush(l) < 0)
-        reason = "send failed";
-    if (PQputCopyEnd(l->c, reason) != 1) {
-        set_pg_error(l->err, sizeof l->err, l->c, "ending COPY");
+    long long stored = ncc_copy_end(&l->cp, reason);
+    if (stored < 0) {
+        snprintf(l->err, sizeof l->err, "%s", l->cp.err);
         l->failed = true;
-        return -1;
-    }
-    long long stored = -1;
-    PGresult *res;
-    while ((res = PQgetResult(l->c)) != NULL) {
-        if (PQresultStatus(res) == PGRES_COMMAND_OK)
-            stored = strtoll(PQcmdTuples(res), NULL, 10);
-        else if (!reason) {
-            snprintf(l->err, sizeof l->err, "COPY failed: %s", PQresultErrorMessage(res));
-            l->failed = true;
-        }
-        PQclear(res);
     }
     return stored;
 }
@@ -246,35 +171,17 @@ static long long error_count(const ncc_file_result *v)
     return n;
 }
 
-static void put_issue(load_ctx *l, const char *id, const ncc_kept_issue *k)
+static void put_issue(ncc_copy *cp, const char *id, const ncc_kept_issue *k)
 {
     char line[24];
-    size_t n = strlen(id);
-    memcpy(l->buf + l->len, id, n);
-    l->len += n;
-    l->buf[l->len++] = '\t';
-    if (k->line > 0) {
-        n = (size_t)snprintf(line, sizeof line, "%ld", k->line);
-        memcpy(l->buf + l->len, line, n);
-        l->len += n;
-    } else {
-        memcpy(l->buf + l->len, "\\N", 2);
-        l->len += 2;
-    }
-    l->buf[l->len++] = '\t';
-    if (k->column[0])
-        l->len += copy_escape(l->buf + l->len, k->column, strlen(k->column));
-    else {
-        memcpy(l->buf + l->len, "\\N", 2);
-        l->len += 2;
-    }
-    l->buf[l->len++] = '\t';
+    int n = snprintf(line, sizeof line, "%ld", k->line);
     const char *code = ncc_code_name(k->code);
-    memcpy(l->buf + l->len, code, strlen(code));
-    l->len += strlen(code);
-    l->buf[l->len++] = '\t';
-    l->len += copy_escape(l->buf + l->len, k->message, strlen(k->message));
-    l->buf[l->len++] = '\n';
+    ncc_copy_value(cp, id, strlen(id));
+    ncc_copy_value(cp, k->line > 0 ? line : NULL, (size_t)n);
+    ncc_copy_value(cp, k->column[0] ? k->column : NULL, strlen(k->column));
+    ncc_copy_value(cp, code, strlen(code));
+    ncc_copy_value(cp, k->message, strlen(k->message));
+    ncc_copy_end_row(cp);
 }
 
 /* Insert the audit.file_load row and its kept errors and warnings. */
@@ -311,21 +218,23 @@ static int write_audit(load_ctx *l, const ncc_load_options *o, const ncc_load_re
     int nissues = r->v.nfile_errors + r->v.nerrors + r->v.nwarnings;
     if (!nissues)
         return 0;
-    if (exec_params(l->c, "COPY audit.file_error (file_load_id, line, column_name, code, message) "
-                          "FROM STDIN",
-                    0, NULL, PGRES_COPY_IN, l->err, sizeof l->err, NULL) < 0)
+    ncc_copy cp;
+    if (ncc_copy_begin(&cp, l->c,
+                       "COPY audit.file_error (file_load_id, line, column_name, code, message) "
+                       "FROM STDIN") < 0) {
+        snprintf(l->err, sizeof l->err, "%s", cp.err);
         return -1;
-    l->copying = true;
-    l->len = 0;
+    }
     const ncc_kept_issue *lists[3] = {r->v.file_errors, r->v.errors, r->v.warnings};
     int counts[3] = {r->v.nfile_errors, r->v.nerrors, r->v.nwarnings};
     for (int k = 0; k < 3; k++)
-        for (int i = 0; i < counts[k]; i++) {
-            put_issue(l, id, &lists[k][i]);
-            if (l->len >= COPY_FLUSH && copy_flush(l) < 0)
-                return -1;
-        }
-    return end_copy(l, NULL) < 0 || l->failed ? -1 : 0;
+        for (int i = 0; i < counts[k]; i++)
+            put_issue(&cp, id, &lists[k][i]);
+    if (ncc_copy_end(&cp, NULL) < 0) {
+        snprintf(l->err, sizeof l->err, "%s", cp.err);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- judging and replacing ---- */
@@ -489,11 +398,6 @@ int ncc_load_file(PGconn *c, const char *path, const ncc_load_options *o, ncc_lo
         PQclear(res);
     }
 
-    l.buf = malloc(COPY_BUFSIZE);
-    if (!l.buf) {
-        snprintf(l.err, sizeof l.err, "out of memory");
-        return db_error(&l, r);
-    }
     if (exec_simple(c, "BEGIN", l.err, sizeof l.err) < 0)
         goto fail_db;
     /* find the schema before the first row: the sink starts COPY lazily */
@@ -517,11 +421,11 @@ int ncc_load_file(PGconn *c, const char *path, const ncc_load_options *o, ncc_lo
     long long stored = end_copy(&l, bad ? "file rejected" : NULL);
     if (l.failed)
         goto fail_db;
-    if (!bad && stored != l.sent) {
-        snprintf(l.err, sizeof l.err, "COPY stored %lld rows but %lld were sent", stored, l.sent);
+    if (!bad && stored != l.cp.rows) {
+        snprintf(l.err, sizeof l.err, "COPY stored %lld rows but %lld were sent", stored, l.cp.rows);
         goto fail_db;
     }
-    r->rows_loaded = bad ? 0 : l.sent;
+    r->rows_loaded = bad ? 0 : l.cp.rows;
     if (!bad) {
         if (check_ledger(&l, r, o) < 0)
             goto fail_db;
@@ -544,7 +448,6 @@ int ncc_load_file(PGconn *c, const char *path, const ncc_load_options *o, ncc_lo
 fail_db:
     rc = db_error(&l, r);
 out:
-    free(l.buf);
     return rc;
 }
 

@@ -1,0 +1,82 @@
+/* cli.c - shared setup of the data stages (cli.h). */
+#include "cli.h"
+
+#include <iconv.h>
+#include <string.h>
+
+#include "config.h"
+#include "ledger.h"
+#include "log.h"
+
+static bool encoding_known(const char *name)
+{
+    if (!name || strcmp(name, "auto") == 0)
+        return true;
+    iconv_t cd = iconv_open("UTF-8", name);
+    if (cd == (iconv_t)-1)
+        return false;
+    iconv_close(cd);
+    return true;
+}
+
+int ncc_cli_env_open(ncc_cli_env *env, const ncc_cli_flags *f)
+{
+    memset(env, 0, sizeof *env);
+    if (!encoding_known(f->encoding)) {
+        ncc_error("unknown encoding \"%s\": use auto, UTF-8 or a name iconv knows (iconv -l "
+                  "lists them)",
+                  f->encoding);
+        return NCC_EXIT_USAGE;
+    }
+    const char *mtfm = ncc_config_get("mtfm_code", f->mtfm_code, "MTFM");
+    size_t ml = strlen(mtfm);
+    if (ml == 0 || ml > 20) {
+        ncc_error("the MTFM collection resource code must be 1 to 20 characters");
+        return NCC_EXIT_USAGE;
+    }
+    for (size_t i = 0; i <= ml; i++)
+        env->mtfm_code[i] = (mtfm[i] >= 'a' && mtfm[i] <= 'z') ? (char)(mtfm[i] - 32) : mtfm[i];
+    const char *tol = ncc_config_get("ledger_tolerance", f->ledger_tolerance, "0.01");
+    if (ncc_ledger_tolerance_parse(tol, &env->ledger_tolerance) < 0) {
+        ncc_error("ledger tolerance \"%s\" must be a fraction such as 0.01", tol);
+        return NCC_EXIT_USAGE;
+    }
+    const char *rate = ncc_config_get("max_reject_rate", f->max_reject_rate, "0");
+    if (ncc_ledger_tolerance_parse(rate, &env->max_reject_rate) < 0 ||
+        env->max_reject_rate > NCC_MONEY_SCALE) {
+        ncc_error("max reject rate \"%s\" must be a fraction from 0 to 1 such as 0.05", rate);
+        return NCC_EXIT_USAGE;
+    }
+    char err[1024];
+    if (ncc_schema_set_load(ncc_config_get("schema_dir", f->schemas, NULL), &env->schemas, err,
+                            sizeof err) < 0) {
+        ncc_error("%s", err);
+        return NCC_EXIT_SOFTWARE;
+    }
+    if (f->kind && !ncc_schema_find(&env->schemas, f->kind)) {
+        ncc_error("unknown kind \"%s\": use cost, ledger, nhssc or supplier", f->kind);
+        ncc_cli_env_close(env);
+        return NCC_EXIT_USAGE;
+    }
+    env->ref = ncc_refdata_load(ncc_config_get("reference_dir", f->reference, NULL), err, sizeof err);
+    if (!env->ref) {
+        ncc_error("%s", err);
+        ncc_cli_env_close(env);
+        return f->reference ? NCC_EXIT_NOINPUT : NCC_EXIT_SOFTWARE;
+    }
+    env->reference_dir = ncc_refdata_dir(env->ref);
+    env->vcfg.schemas = &env->schemas;
+    env->vcfg.ref = env->ref;
+    env->vcfg.kind = f->kind;
+    env->vcfg.encoding = f->encoding;
+    env->vcfg.mtfm_code = env->mtfm_code;
+    env->vcfg.errors_kept = 1000;
+    return NCC_EXIT_OK;
+}
+
+void ncc_cli_env_close(ncc_cli_env *env)
+{
+    ncc_refdata_free(env->ref);
+    env->ref = NULL;
+    ncc_schema_set_free(&env->schemas);
+}
