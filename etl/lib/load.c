@@ -314,6 +314,21 @@ static int replace_rows(load_ctx *l, ncc_load_result *r)
                     "file_load_id = EXCLUDED.file_load_id",
                     2, params, PGRES_COMMAND_OK, l->err, sizeof l->err, NULL) < 0)
         return -1;
+    /* MTFM aggregates of the replaced submissions, from the staged rows (no rescan of core) */
+    if (strcmp(s->kind, "cost") == 0 &&
+        (exec_simple(l->c,
+                     "DELETE FROM core.mtfm_activity a USING (SELECT DISTINCT fin_year, org_code, "
+                     "feed FROM ncc_stage) s WHERE a.fin_year = s.fin_year AND a.org_code = "
+                     "s.org_code AND a.feed = s.feed",
+                     l->err, sizeof l->err) < 0 ||
+         exec_params(l->c,
+                     "INSERT INTO core.mtfm_activity (fin_year, org_code, feed, technology_id, "
+                     "lines, units, cost, file_load_id) SELECT fin_year, org_code, feed, "
+                     "technology_id, count(*), sum(activity_count), sum(cost), $1::bigint FROM "
+                     "ncc_stage WHERE technology_id IS NOT NULL GROUP BY fin_year, org_code, feed, "
+                     "technology_id",
+                     1, params, PGRES_COMMAND_OK, l->err, sizeof l->err, NULL) < 0))
+        return -1;
     return 0;
 }
 
