@@ -29,8 +29,16 @@ typedef struct load_ctx {
     ncc_copy cp;
     bool copying;
     bool failed;        /* the database failed */
+    void (*issue)(void *ctx, const ncc_issue *issue);
+    void *issue_ctx;
     char err[512];
 } load_ctx;
+
+static void on_issue(void *ctx, const ncc_issue *is)
+{
+    load_ctx *l = ctx;
+    l->issue(l->issue_ctx, is);
+}
 
 const char *ncc_load_status_name(ncc_load_status s)
 {
@@ -285,6 +293,12 @@ static int replace_rows(load_ctx *l, ncc_load_result *r)
         kn += (size_t)snprintf(keys + kn, sizeof keys - kn, "%s%s", i ? ", " : "", k);
         mn += (size_t)snprintf(match + mn, sizeof match - mn, "%st.%s = s.%s", i ? " AND " : "", k, k);
     }
+    /* parallel loads (ncc-nightly --jobs) replace one table at a time: a later load of the
+     * same key then sees the earlier one's committed rows and replaces them */
+    const char *lock[1] = {s->table};
+    if (exec_params(l->c, "SELECT pg_advisory_xact_lock(hashtext($1))", 1, lock, PGRES_TUPLES_OK,
+                    l->err, sizeof l->err, NULL) < 0)
+        return -1;
     if (s->nreplace) {
         snprintf(sql, sizeof sql, "DELETE FROM %s t USING (SELECT DISTINCT %s FROM ncc_stage) s WHERE %s",
                  s->table, keys, match);
@@ -416,7 +430,9 @@ int ncc_load_file(PGconn *c, const char *path, const ncc_load_options *o, ncc_lo
     if (exec_simple(c, "BEGIN", l.err, sizeof l.err) < 0)
         goto fail_db;
     /* find the schema before the first row: the sink starts COPY lazily */
-    ncc_sink sink = {&l, on_row, NULL};
+    l.issue = o->issue;
+    l.issue_ctx = o->issue_ctx;
+    ncc_sink sink = {&l, on_row, o->issue ? on_issue : NULL};
     if (ncc_validate_file(path, o->vcfg, &sink, &r->v) < 0) {
         snprintf(l.err, sizeof l.err, "out of memory validating the file");
         goto fail_db;

@@ -30,6 +30,9 @@ typedef struct ncc_load_options {
     ncc_money ledger_tolerance; /* fraction scaled by 10^4 (0.01 = 100) */
     long long run_id;           /* audit.run row, 0 when none */
     const char *file_name;      /* name recorded in audit (default: the path) */
+    /* every error and warning as found (e.g. for a rejects file); may be NULL */
+    void (*issue)(void *ctx, const ncc_issue *issue);
+    void *issue_ctx;
 } ncc_load_options;
 
 typedef enum ncc_load_status {

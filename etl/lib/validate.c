@@ -726,6 +726,71 @@ static void required_list(const ncc_schema *s, char *out, size_t cap)
             k += (size_t)snprintf(out + k, cap - k, "%s%s", k ? ", " : "", s->cols[i].name);
 }
 
+/*
+ * The kind of a header (folded names): the forced kind, else the kind
+ * missing the fewest required columns (then the one binding the most
+ * columns), provided at least half of its required columns are present.
+ * NULL when no kind fits.
+ */
+static const ncc_schema *choose_kind(const ncc_schema_set *set, const char *forced,
+                                     char (*folded)[64], int n)
+{
+    const ncc_schema *best = NULL;
+    int best_bound = -1, best_missing = 1 << 30, best_req = 1;
+    for (int k = 0; k < set->nkinds; k++) {
+        const ncc_schema *s = &set->kinds[k];
+        if (forced && strcmp(forced, s->kind) != 0)
+            continue;
+        int bound = 0, req = 0, have = 0;
+        for (int c = 0; c < s->ncols; c++) {
+            if (s->cols[c].derived)
+                continue;
+            bool present = false;
+            for (int i = 0; i < n && !present; i++)
+                present = ncc_schema_bind(s, folded[i]) == c;
+            bound += present;
+            if (s->cols[c].required) {
+                req++;
+                have += present;
+            }
+        }
+        int missing = req - have;
+        if (!best || missing < best_missing || (missing == best_missing && bound > best_bound)) {
+            best = s;
+            best_bound = bound;
+            best_missing = missing;
+            best_req = req ? req : 1;
+        }
+    }
+    if (best && !forced && best_missing * 2 > best_req)
+        return NULL;
+    return best;
+}
+
+const ncc_schema *ncc_validate_peek_kind(const char *path, const ncc_validate_config *cfg)
+{
+    int code;
+    char msg[512];
+    const ncc_schema *kind = NULL;
+    ncc_source *src = ncc_source_open(path, cfg->encoding, &code, msg, sizeof msg);
+    ncc_csv_limits lim = {cfg->schemas->field_bytes, cfg->schemas->record_bytes,
+                          cfg->schemas->columns};
+    ncc_csv *csv = src ? ncc_csv_new(src, &lim) : NULL;
+    ncc_csv_record rec;
+    if (csv && ncc_csv_next(csv, &rec) == 1) {
+        char (*folded)[64] = calloc((size_t)(rec.nkept ? rec.nkept : 1), sizeof *folded);
+        if (folded) {
+            for (int i = 0; i < rec.nkept; i++)
+                ncc_schema_fold(rec.field[i], rec.len[i], folded[i], sizeof folded[i]);
+            kind = choose_kind(cfg->schemas, cfg->kind, folded, rec.nkept);
+            free(folded);
+        }
+    }
+    ncc_csv_free(csv);
+    ncc_source_free(src);
+    return kind;
+}
+
 /* Bind the header; returns false when a file error stops the file. */
 static bool bind_header(pass *p, const ncc_csv_record *hdr)
 {
@@ -762,37 +827,8 @@ static bool bind_header(pass *p, const ncc_csv_record *hdr)
             goto done;
         }
     }
-    /* the kind: forced, or the one whose required columns are all present */
-    const ncc_schema *best = NULL;
-    int best_bound = -1, best_missing = 1 << 30, best_req = 1;
-    for (int k = 0; k < set->nkinds; k++) {
-        const ncc_schema *s = &set->kinds[k];
-        if (p->cfg->kind && strcmp(p->cfg->kind, s->kind) != 0)
-            continue;
-        int bound = 0, req = 0, have = 0;
-        for (int c = 0; c < s->ncols; c++) {
-            if (s->cols[c].derived)
-                continue;
-            bool present = false;
-            for (int i = 0; i < n && !present; i++)
-                present = ncc_schema_bind(s, folded[i]) == c;
-            bound += present;
-            if (s->cols[c].required) {
-                req++;
-                have += present;
-            }
-        }
-        int missing = req - have;
-        /* fewest missing required columns, then most bound columns */
-        if (!best || missing < best_missing ||
-            (missing == best_missing && bound > best_bound)) {
-            best = s;
-            best_bound = bound;
-            best_missing = missing;
-            best_req = req ? req : 1;
-        }
-    }
-    if (!best || (!p->cfg->kind && best_missing * 2 > best_req)) {
+    const ncc_schema *best = choose_kind(set, p->cfg->kind, folded, n);
+    if (!best) {
         char msg[400];
         size_t k = 0;
         msg[0] = '\0';

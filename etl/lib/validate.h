@@ -116,6 +116,9 @@ typedef struct ncc_file_result {
 int ncc_validate_file(const char *path, const ncc_validate_config *cfg, const ncc_sink *sink,
                       ncc_file_result *res);
 
+/* The kind of a file from its header alone (NULL when unreadable or none fits). */
+const ncc_schema *ncc_validate_peek_kind(const char *path, const ncc_validate_config *cfg);
+
 /* Record a file error found after the pass (ledger tolerance, reject limit). */
 void ncc_file_result_add_error(ncc_file_result *res, ncc_code code, const char *column,
                                const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -1,0 +1,343 @@
+#!/usr/bin/env bash
+# tests/integration/test_load.sh - ncc-load against a real database (DATA-CONTRACT.md §2, §4,
+# §5.4, §6): the demo fixtures load with the totals ncc-validate computes offline; a second
+# load changes nothing; a resubmission replaces its submission whole and atomically (readers
+# see the old total or the new one, never a mix); a file with a bad row, or off its ledger, is
+# quarantined with its errors in audit; COPY carries backslashes and "\." as data; NHSSC lines
+# are replaced by (invoice_no, line_no); row-level security holds on loaded rows; exit statuses.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+load=$NCC_BIN/ncc-load
+validate=$NCC_BIN/ncc-validate
+[[ -x $load ]] || { echo "ncc-load not built in $NCC_BIN" >&2; exit 1; }
+[[ -x $validate ]] || { echo "ncc-validate not built in $NCC_BIN" >&2; exit 1; }
+command -v jq >/dev/null || { echo "jq is required" >&2; exit 1; }
+
+ncc_it_setup load
+# The migrations, kinds and reference data of the tree under test; no stray settings.
+export NCC_SQL_DIR=$NCC_ROOT/sql NCC_SCHEMA_DIR=$NCC_ROOT/schemas
+export NCC_REFERENCE_DIR=$NCC_ROOT/fixtures/reference NCC_CONFIG=/dev/null
+unset NCC_MTFM_CODE NCC_LEDGER_TOLERANCE NCC_MAX_REJECT_RATE || true
+
+demo=$NCC_ROOT/fixtures/demo
+data=$NCC_ROOT/tests/data/load
+work=$(mktemp -d "${TMPDIR:-/tmp}/ncc_it_load.XXXXXX")
+ncc_it_on_exit "rm -rf '$work'"
+
+q() { ncc_it_sql "$1"; }
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+hex() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'; }
+# C-collation sort keys so that SQL and jq/sort order lists the same way
+C='COLLATE "C"'
+
+# Everything in core, table by table: row count, money sums and a hash of every row's text.
+# Equal snapshots = not one row, value, file_load_id or loaded_at changed.
+core_snapshot() {
+    q "SELECT string_agg(s, E'\n' ORDER BY s) FROM (
+         SELECT format('cost_line %s %s %s %s', count(*), sum(activity_count), sum(cost),
+                       md5(coalesce(string_agg(x::text, '|' ORDER BY x::text $C), ''))) FROM core.cost_line x
+         UNION ALL
+         SELECT format('submission %s %s %s %s', count(*), sum(rows), sum(cost),
+                       md5(coalesce(string_agg(x::text, '|' ORDER BY x::text $C), ''))) FROM core.submission x
+         UNION ALL
+         SELECT format('ledger %s %s %s', count(*), sum(ledger_cost),
+                       md5(coalesce(string_agg(x::text, '|' ORDER BY x::text $C), ''))) FROM core.ledger x
+         UNION ALL
+         SELECT format('nhssc_sales_line %s %s %s %s', count(*), sum(quantity), sum(line_value_ex_vat),
+                       md5(coalesce(string_agg(x::text, '|' ORDER BY x::text $C), ''))) FROM core.nhssc_sales_line x
+         UNION ALL
+         SELECT format('supplier_sales %s %s %s %s', count(*), sum(units), sum(value_ex_vat),
+                       md5(coalesce(string_agg(x::text, '|' ORDER BY x::text $C), ''))) FROM core.supplier_sales x
+       ) t(s)"
+}
+
+# audit.file_load of one file name (the latest row): "kind status rows_read rows_loaded rows_rejected"
+audit_of() {
+    q "SELECT concat_ws(' ', coalesce(kind, '-'), status, rows_read, rows_loaded, rows_rejected) FROM audit.file_load
+       WHERE file_name = '$1' ORDER BY file_load_id DESC LIMIT 1"
+}
+# Its errors as "code line column", sorted by code
+errors_of() {
+    q "SELECT string_agg(concat_ws(' ', e.code, coalesce(e.line::text, '-'), coalesce(e.column_name, '-')),
+                         ', ' ORDER BY e.code $C, e.line)
+       FROM audit.file_error e
+       WHERE e.file_load_id = (SELECT max(file_load_id) FROM audit.file_load WHERE file_name = '$1')
+         AND e.code !~ '^W_'"
+}
+last_id() { q "SELECT max(file_load_id) FROM audit.file_load WHERE file_name = '$1'"; }
+
+# ---- 1. the demo fixtures ----------------------------------------------------------------
+
+files=("$demo/ledger_202324.csv" "$demo"/cost_* "$demo"/nhssc* "$demo"/supplier*)
+assert_eq 8 "${#files[@]}" "the demo fixtures are eight files"
+
+"$validate" --json "${files[@]}" >"$work/validate.json" || true
+assert_eq "true" "$(jq -r .ok "$work/validate.json")" "ncc-validate finds the demo fixtures valid"
+
+assert_status 0 "first load of the demo fixtures exits 0" -- "$load" "${files[@]}"
+assert_eq "" "$NCC_IT_OUT$NCC_IT_ERR" "a successful load prints nothing"
+
+expected=$(jq -r '[.files[] | select(.kind == "cost") | .totals[]] | sort_by([.fin_year, .org_code, .feed])
+                  | .[] | "\(.fin_year) \(.org_code) \(.feed) \(.rows) \(.cost)"' "$work/validate.json")
+assert_eq 5 "$(q 'SELECT count(*) FROM core.submission')" "one core.submission row per cost submission (5)"
+assert_eq "$expected" \
+    "$(q "SELECT string_agg(concat_ws(' ', fin_year, org_code, feed, rows, cost), E'\n'
+                            ORDER BY fin_year $C, org_code $C, feed $C) FROM core.submission")" \
+    "core.submission rows and cost equal ncc-validate's totals"
+assert_eq "$expected" \
+    "$(q "SELECT string_agg(concat_ws(' ', fin_year, org_code, feed, n, c), E'\n'
+                            ORDER BY fin_year $C, org_code $C, feed $C)
+          FROM (SELECT fin_year, org_code, feed, count(*) n, sum(cost) c FROM core.cost_line
+                GROUP BY 1, 2, 3) s")" \
+    "core.cost_line counts and sums per submission equal ncc-validate's totals"
+
+expected=""
+while read -r fy org feed path; do
+    expected+="$fy $org $feed $(sha "$path")"$'\n'
+done < <(jq -r '.files[] | select(.kind == "cost") | .path as $p | .totals[]
+                | "\(.fin_year) \(.org_code) \(.feed) \($p)"' "$work/validate.json" | LC_ALL=C sort)
+assert_eq "${expected%$'\n'}" \
+    "$(q "SELECT string_agg(concat_ws(' ', fin_year, org_code, feed, sha256), E'\n'
+                            ORDER BY fin_year $C, org_code $C, feed $C) FROM core.submission")" \
+    "core.submission.sha256 is the sha256sum of each submission's file"
+
+expected=$(jq -r '[.files[] | select(.kind == "cost") | .mtfm[]] | sort_by([.fin_year, .org_code, .technology_id])
+                  | .[] | "\(.fin_year) \(.org_code) \(.technology_id) \(.units) \(.cost)"' "$work/validate.json")
+assert_eq 9 "$(wc -l <<<"$expected")" "ncc-validate reports nine MTFM aggregates for the demo cost files"
+assert_eq "$expected" \
+    "$(q "SELECT string_agg(concat_ws(' ', fin_year, org_code, technology_id, u, c), E'\n'
+                            ORDER BY fin_year $C, org_code $C, technology_id $C)
+          FROM (SELECT fin_year, org_code, technology_id, sum(activity_count) u, sum(cost) c
+                FROM core.cost_line WHERE technology_id IS NOT NULL GROUP BY 1, 2, 3) s")" \
+    "MTFM units and cost per technology in core.cost_line equal ncc-validate's mtfm arrays"
+
+expected=$(jq -r '[.files[] | select(.kind == "ledger") | .totals[]] | sort_by([.fin_year, .org_code, .feed])
+                  | .[] | "\(.fin_year) \(.org_code) \(.feed) \(.cost)"' "$work/validate.json")
+assert_eq "$expected" \
+    "$(q "SELECT string_agg(concat_ws(' ', fin_year, org_code, feed, ledger_cost), E'\n'
+                            ORDER BY fin_year $C, org_code $C, feed $C) FROM core.ledger")" \
+    "core.ledger holds the ledger file's rows"
+assert_eq "$(jq '[.files[] | select(.kind == "nhssc") | .rows_read] | add' "$work/validate.json")" \
+    "$(q 'SELECT count(*) FROM core.nhssc_sales_line')" "core.nhssc_sales_line count equals the extract's rows_read"
+assert_eq "$(jq '[.files[] | select(.kind == "supplier") | .rows_read] | add' "$work/validate.json")" \
+    "$(q 'SELECT count(*) FROM core.supplier_sales')" "core.supplier_sales count equals the return's rows_read"
+
+expected=""
+while read -r path kind n; do
+    expected+="$path $kind loaded $n $n 0 $(sha "$path")"$'\n'
+done < <(jq -r '.files[] | "\(.path) \(.kind) \(.rows_read)"' "$work/validate.json" | LC_ALL=C sort)
+assert_eq 8 "$(q 'SELECT count(*) FROM audit.file_load')" "audit.file_load has one row per file"
+assert_eq "${expected%$'\n'}" \
+    "$(q "SELECT string_agg(concat_ws(' ', file_name, kind, status, rows_read, rows_loaded, rows_rejected, sha256),
+                            E'\n' ORDER BY file_name $C) FROM audit.file_load")" \
+    "every file is 'loaded' with rows_read = rows_loaded and its sha256sum"
+assert_eq 0 "$(q 'SELECT count(*) FROM audit.file_load WHERE ended_at IS NULL OR ended_at < started_at')" \
+    "every file_load row has its start and end times"
+first_max=$(q 'SELECT max(file_load_id) FROM audit.file_load')
+
+# ---- 2. the same files again ---------------------------------------------------------------
+
+before=$(core_snapshot)
+assert_status 0 "second load of the same files exits 0" -- "$load" "${files[@]}"
+expected=""
+for path in "${files[@]}"; do expected+="$path unchanged $(sha "$path")"$'\n'; done
+expected=$(LC_ALL=C sort <<<"${expected%$'\n'}")
+assert_eq "$expected" \
+    "$(q "SELECT string_agg(concat_ws(' ', file_name, status, sha256), E'\n' ORDER BY file_name $C)
+          FROM audit.file_load WHERE file_load_id > $first_max")" \
+    "every file of the second load is recorded 'unchanged'"
+assert_eq "$before" "$(core_snapshot)" "the second load changes no core table's counts, sums or rows"
+
+# ---- 3. a changed resubmission ----------------------------------------------------------------
+
+# Drop RAA-APC-000002 (7614.87) and -000003 (4540.82), raise -000001 from 2065.21 to 13000.25:
+# 71 rows, 445623.56 - 1220.65 = 444402.91, still within 1 % of the ledger's 445623.56.
+resub=$work/cost_RAA_202324_APC_resubmitted.csv
+awk -F, -v OFS=, '$4 == "RAA-APC-000002" || $4 == "RAA-APC-000003" { next }
+                  $4 == "RAA-APC-000001" { $13 = "13000.25" } { print }' \
+    "$demo/cost_RAA_202324_APC.csv" >"$resub"
+key="fin_year = '202324' AND org_code = 'RAA' AND feed = 'APC'"
+others_sub="SELECT string_agg(x::text, E'\n' ORDER BY x::text $C) FROM core.submission x WHERE NOT ($key)"
+others_lines="SELECT count(*) || ' ' || md5(string_agg(x::text, '|' ORDER BY x::text $C)) FROM core.cost_line x WHERE NOT ($key)"
+before_sub=$(q "$others_sub")
+before_lines=$(q "$others_lines")
+assert_status 0 "a changed resubmission loads (exit 0)" -- "$load" "$resub"
+resub_id=$(last_id "$resub")
+assert_eq "cost loaded 71 71 0" "$(audit_of "$resub")" "the resubmission is recorded loaded, 71 rows"
+assert_eq "$(awk -F, 'NR > 1 { print $4 }' "$resub" | LC_ALL=C sort)" \
+    "$(q "SELECT string_agg(activity_id, E'\n' ORDER BY activity_id $C) FROM core.cost_line WHERE $key")" \
+    "core.cost_line holds exactly the resubmitted rows for 202324/RAA/APC"
+assert_eq "0" "$(q "SELECT count(*) FROM core.cost_line WHERE $key AND activity_id IN ('RAA-APC-000002', 'RAA-APC-000003')")" \
+    "the dropped activity ids are gone"
+assert_eq "13000.2500" "$(q "SELECT cost FROM core.cost_line WHERE $key AND activity_id = 'RAA-APC-000001'")" \
+    "the changed cost is the new one"
+assert_eq "71 444402.9100 71" \
+    "$(q "SELECT count(*) || ' ' || sum(cost) || ' ' || count(*) FILTER (WHERE file_load_id = $resub_id)
+          FROM core.cost_line WHERE $key")" \
+    "every line of the submission is new: 71 rows, 444402.9100, the resubmission's file_load_id"
+assert_eq "$(jq -r '.files[0].totals[] | "\(.rows) \(.cost)"' < <("$validate" --json "$resub" || true)) $(sha "$resub") $resub_id" \
+    "$(q "SELECT concat_ws(' ', rows, cost, sha256, file_load_id) FROM core.submission WHERE $key")" \
+    "core.submission shows the resubmission's rows, cost and sha256"
+assert_eq "$before_sub" "$(q "$others_sub")" "the other submissions are untouched"
+assert_eq "$before_lines" "$(q "$others_lines")" "the other submissions' cost lines are untouched"
+
+# ---- 4. one bad row among thirty ---------------------------------------------------------------
+
+bad=$data/cost_RDD_202425_OP_one_bad_row.csv
+before=$(core_snapshot)
+assert_status 65 "a cost file with one bad row is quarantined (exit 65)" -- "$load" "$bad"
+assert_match 'quarantined.*F_REJECT_LIMIT' "$NCC_IT_ERR" "stderr says why the file was quarantined"
+assert_eq "$before" "$(core_snapshot)" "nothing of the quarantined file reaches core"
+assert_eq "0" "$(q "SELECT count(*) FROM core.cost_line WHERE org_code = 'RDD'")" "no RDD cost line was loaded"
+assert_eq "cost quarantined 30 0 30" "$(audit_of "$bad")" \
+    "audit: quarantined, rows_loaded 0, rows_rejected = rows_read"
+assert_eq "E_NUMBER 17 cost, F_REJECT_LIMIT - -" "$(errors_of "$bad")" \
+    "audit.file_error: F_REJECT_LIMIT and E_NUMBER at line 17, column cost"
+
+assert_status 0 "the same file with --max-reject-rate 0.5 loads" -- "$load" --max-reject-rate 0.5 "$bad"
+expected=$(jq -r '.files[0].totals[] | "\(.rows) \(.cost)"' < <("$validate" --json "$bad" || true))
+assert_eq "29 6058.3700" "$expected" "ncc-validate: 29 valid rows costing 6058.3700"
+assert_eq "$expected" \
+    "$(q "SELECT count(*) || ' ' || sum(cost) FROM core.cost_line WHERE fin_year = '202425' AND org_code = 'RDD' AND feed = 'OP'")" \
+    "only the 29 valid rows are loaded"
+assert_eq "0" "$(q "SELECT count(*) FROM core.cost_line WHERE activity_id = 'RDD-OP-000016'")" \
+    "the bad row is not loaded"
+assert_eq "$expected" "$(q "SELECT rows || ' ' || cost FROM core.submission WHERE org_code = 'RDD'")" \
+    "core.submission counts the valid rows only"
+assert_eq "cost loaded 30 29 1" "$(audit_of "$bad")" "audit: loaded, 29 of 30 rows, 1 rejected"
+assert_eq "E_NUMBER 17 cost" "$(errors_of "$bad")" "audit.file_error keeps the rejected row's error"
+
+# ---- 5. ledger tolerance at load -----------------------------------------------------------------
+
+ledger=$data/ledger_REE_202425_far.csv
+offl=$data/cost_REE_202425_APC_off_ledger.csv
+assert_status 0 "a ledger of 1000.00 for 202425/REE/APC loads" -- "$load" "$ledger"
+assert_eq "1000.0000" "$(q "SELECT ledger_cost FROM core.ledger WHERE fin_year = '202425' AND org_code = 'REE'")" \
+    "core.ledger holds the new ledger row"
+before=$(core_snapshot)
+assert_status 65 "a cost file 50000.50 against that ledger is quarantined (exit 65)" -- "$load" "$offl"
+assert_match 'F_LEDGER_TOLERANCE' "$NCC_IT_ERR" "stderr names F_LEDGER_TOLERANCE"
+assert_eq "$before" "$(core_snapshot)" "nothing of the off-ledger file reaches core"
+assert_eq "cost quarantined 3 0 3" "$(audit_of "$offl")" "audit: off-ledger file quarantined, 3 rows rejected"
+assert_match '(^|, )F_LEDGER_TOLERANCE ' "$(errors_of "$offl")" "audit.file_error holds F_LEDGER_TOLERANCE"
+
+# ---- 6. backslashes and "\." are data ------------------------------------------------------------
+
+esc=$data/nhssc_escapes.csv
+assert_status 0 "an extract with backslashes and \\. in values loads" -- "$load" "$esc"
+esc_sql() { q "SELECT coalesce(encode(convert_to($1, 'UTF8'), 'hex'), 'NULL') FROM core.nhssc_sales_line
+               WHERE invoice_no = 'ESC1' AND line_no = $2"; }
+assert_eq "$(hex '\.')" "$(esc_sql description 1)" 'quoted "\." description reads back byte-exact'
+assert_eq "$(hex '\.')" "$(esc_sql description 2)" 'unquoted \. description reads back byte-exact'
+assert_eq "$(hex '\.')" "$(esc_sql mpc 2)" 'unquoted \. mpc reads back byte-exact'
+assert_eq "$(hex 'C:\temp\new \N')" "$(esc_sql description 3)" 'C:\temp\new \N is not turned into a tab, newline or NULL'
+assert_eq "$(hex 'Back\slash Ltd')" "$(esc_sql supplier 3)" 'a backslash in the supplier name reads back byte-exact'
+assert_eq "$(hex '\N')" "$(esc_sql description 4)" 'a value \N is the two characters, not NULL'
+assert_eq "$(hex 'comma, "quoted" \\')" "$(esc_sql description 5)" 'commas, doubled quotes and \\ read back byte-exact'
+
+# ---- 7. an NHSSC extract again, under another name, one value changed ----------------------------
+
+resent=$work/nhssc_extract_2023_24_resent.csv
+awk -F, -v OFS=, '$2 == "INV2001" && $3 == "1" { $12 = "21750.00" } { print }' \
+    "$demo/nhssc_extract_2023_24.csv" >"$resent"
+assert_eq "1" "$(grep -c ',21750.00,' "$resent")" "the resent extract has one changed line value"
+inv="invoice_no <> 'ESC1'"
+nhssc_before=$(q "SELECT count(*) || ' ' || sum(line_value_ex_vat) FROM core.nhssc_sales_line WHERE $inv")
+esc_before=$(q "SELECT string_agg(x::text, '|' ORDER BY line_no) FROM core.nhssc_sales_line x WHERE invoice_no = 'ESC1'")
+assert_status 0 "the resent extract loads" -- "$load" "$resent"
+resent_id=$(last_id "$resent")
+assert_eq "nhssc loaded 14 14 0" "$(audit_of "$resent")" "the resent extract is recorded loaded, 14 rows"
+assert_eq "14 $(q "SELECT (${nhssc_before#* }::numeric + 50)::text")" \
+    "$(q "SELECT count(*) || ' ' || sum(line_value_ex_vat) FROM core.nhssc_sales_line WHERE $inv")" \
+    "line counts do not double; the total moves by the changed line's +50.00 only"
+assert_eq "21750.0000 $resent_id" \
+    "$(q "SELECT line_value_ex_vat || ' ' || file_load_id FROM core.nhssc_sales_line WHERE invoice_no = 'INV2001' AND line_no = 1")" \
+    "the changed value replaces the old one"
+assert_eq "14" "$(q "SELECT count(*) FROM core.nhssc_sales_line WHERE file_load_id = $resent_id")" \
+    "all 14 lines are now the resent extract's (replaced by invoice_no, line_no)"
+assert_eq "$esc_before" \
+    "$(q "SELECT string_agg(x::text, '|' ORDER BY line_no) FROM core.nhssc_sales_line x WHERE invoice_no = 'ESC1'")" \
+    "invoices not in the resent extract are untouched"
+
+# ---- 8. readers never see a half-loaded submission ---------------------------------------------
+
+# 300000 lines for 202324/RBB/APC: 7000.80 + 299999 x 0.80 = 247000.00, within 1 % of the
+# ledger's 247348.53, different from the loaded 246117.95.
+big=$work/cost_RBB_202324_APC_big.csv
+awk 'BEGIN {
+    print "fin_year,org_code,feed,activity_id,currency_code,collection_resource,collection_activity,activity_count,cost"
+    for (i = 1; i <= 300000; i++)
+        printf "202324,RBB,APC,RBB-BIG-%06d,WF01A,STAFF,WARD,1,%s\n", i, (i == 1 ? "7000.80" : "0.80")
+}' >"$big"
+key="fin_year = '202324' AND org_code = 'RBB' AND feed = 'APC'"
+probe="SELECT count(*) || ' ' || coalesce(sum(cost), 0) FROM core.cost_line WHERE $key"
+old=$(q "$probe")
+new="300000 247000.0000"
+assert_eq "57 246117.9500" "$old" "before the big load RBB/APC has its 57 demo lines"
+
+"$load" "$big" >"$work/big.out" 2>"$work/big.err" &
+big_pid=$!
+ncc_it_on_exit "kill $big_pid"
+declare -A seen=()
+queries=0 during=0
+while :; do
+    alive=0
+    kill -0 "$big_pid" 2>/dev/null && alive=1
+    v=$(q "$probe")
+    seen[$v]=$((${seen[$v]:-0} + 1))
+    queries=$((queries + 1))
+    ((alive)) || break
+    during=$((during + 1))
+done
+big_status=0
+wait "$big_pid" || big_status=$?
+assert_eq "0" "$big_status" "the 300000-line resubmission loads (exit 0)"
+strays=""
+for v in "${!seen[@]}"; do [[ $v == "$old" || $v == "$new" ]] || strays+="[$v] "; done
+assert_eq "" "$strays" \
+    "readers saw only the old or the new submission ($queries queries, $during during the load, ${#seen[@]} distinct values)"
+assert_match '^([3-9]|[1-9][0-9]+)$' "$during" "at least 3 queries ran during the load ($during)"
+assert_eq "$new" "$(q "$probe")" "after the load RBB/APC has the 300000 new lines and the new total"
+assert_eq "$new" "$(q "SELECT rows || ' ' || cost FROM core.submission WHERE $key")" \
+    "core.submission shows the new rows and total"
+
+# ---- 9. row-level security on loaded rows ------------------------------------------------------
+
+p=ncc_it_load_$$_ # roles are cluster-wide: a name no other test or run uses
+trust=${p}trust_raa
+analyst=${p}analyst
+drop_roles() {
+    psql -XAtq -c "DELETE FROM ref.trust_role WHERE role_name IN ('$trust', '$analyst')" || true
+    PGOPTIONS="-c client_min_messages=warning" psql -XAtq -d postgres \
+        -c "DROP ROLE IF EXISTS $trust" -c "DROP ROLE IF EXISTS $analyst"
+}
+drop_roles >/dev/null 2>&1
+ncc_it_on_exit "drop_roles"
+q "CREATE ROLE $trust LOGIN IN ROLE ncc_trust;
+   CREATE ROLE $analyst LOGIN IN ROLE ncc_analyst;
+   INSERT INTO ref.trust_role (role_name, org_code) VALUES ('$trust', 'RAA')"
+raa=$(q "SELECT count(*) FROM core.cost_line WHERE org_code = 'RAA'")
+assert_eq "144" "$raa" "RAA has 144 cost lines (71 + 40 + 33)"
+assert_eq "$raa RAA" "$(q "SET ROLE $trust; SELECT count(*) || ' ' || string_agg(DISTINCT org_code, ' ') FROM core.cost_line")" \
+    "a member of ncc_trust mapped to RAA sees exactly RAA's cost lines"
+assert_eq "RAA" "$(q "SET ROLE $trust; SELECT string_agg(DISTINCT org_code, ' ') FROM core.submission")" \
+    "it sees only RAA's submissions"
+assert_match "permission denied" "$(ncc_it_sql_error "SET ROLE $analyst; SELECT count(*) FROM core.cost_line")" \
+    "an ncc_analyst member cannot read core.cost_line"
+drop_roles >/dev/null 2>&1
+assert_eq "0" "$(q "SELECT count(*) FROM pg_roles WHERE rolname LIKE '${p}%'")" "the test roles are dropped"
+
+# ---- 10. exit statuses ---------------------------------------------------------------------------
+
+assert_status 69 "an unreachable database exits 69" -- \
+    "$load" --dbname "host=/nonexistent-dir port=1 dbname=x" "$demo/ledger_202324.csv"
+assert_match 'database unavailable' "$NCC_IT_ERR" "the unreachable database is explained on stderr"
+missing=$work/no-such-file.csv
+assert_status 66 "a missing input file exits 66" -- "$load" "$missing"
+assert_match 'no-such-file\.csv' "$NCC_IT_ERR" "stderr names the missing file"
+assert_eq "- quarantined 0 0 0" "$(audit_of "$missing")" "the missing file is recorded quarantined"
+assert_eq "F_UNREADABLE - -" "$(errors_of "$missing")" "with F_UNREADABLE"
+assert_status 64 "no arguments exits 64" -- "$load"
+assert_match 'no input file' "$NCC_IT_ERR" "the usage error is explained on stderr"
+
+ncc_it_finish
