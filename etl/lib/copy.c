@@ -86,14 +86,9 @@ int ncc_copy_value(ncc_copy *cp, const char *s, size_t len)
         return put_raw(cp, "\\N", 2);
     size_t start = 0;
     for (size_t i = 0; i < len; i++) {
-        char esc;
-        switch (s[i]) {
-        case '\\': esc = '\\'; break;
-        case '\n': esc = 'n'; break;
-        case '\r': esc = 'r'; break;
-        case '\t': esc = 't'; break;
-        default: continue;
-        }
+        char esc = ncc_copy_escape_char(s[i]);
+        if (!esc)
+            continue;
         char pair[2] = {'\\', esc};
         if (put_raw(cp, s + start, i - start) < 0 || put_raw(cp, pair, 2) < 0)
             return -1;
@@ -141,4 +136,21 @@ long long ncc_copy_end(ncc_copy *cp, const char *reason)
     if (reason && !cp->failed)
         return 0;
     return cp->failed ? -1 : stored;
+}
+
+int ncc_copy_fwrite_value(FILE *f, const char *s, size_t len)
+{
+    if (!s)
+        return fputs("\\N", f) < 0 ? -1 : 0;
+    size_t start = 0;
+    for (size_t i = 0; i < len; i++) {
+        char esc = ncc_copy_escape_char(s[i]);
+        if (!esc)
+            continue;
+        if (fwrite(s + start, 1, i - start, f) != i - start || putc('\\', f) < 0 ||
+            putc(esc, f) < 0)
+            return -1;
+        start = i + 1;
+    }
+    return fwrite(s + start, 1, len - start, f) == len - start ? 0 : -1;
 }

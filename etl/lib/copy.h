@@ -11,6 +11,22 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+
+/* The letter that follows a backslash for a byte COPY text must escape, else 0. */
+static inline char ncc_copy_escape_char(char c)
+{
+    switch (c) {
+    case '\\': return '\\';
+    case '\n': return 'n';
+    case '\r': return 'r';
+    case '\t': return 't';
+    default: return 0;
+    }
+}
+
+/* Write one value escaped for COPY text to f (NULL s = \N). Returns 0 or -1. */
+int ncc_copy_fwrite_value(FILE *f, const char *s, size_t len);
 
 typedef struct ncc_copy {
     PGconn *conn;

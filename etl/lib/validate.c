@@ -302,6 +302,11 @@ static void check_field(pass *p, int ci, char *s, size_t len)
                    ncc_utf8_length(s, len), c->max_len, expect_of(c));
             break;
         }
+        if (memchr(s, '\0', len)) {
+            /* never valid text, and PostgreSQL refuses it: reject the row, not the load */
+            report(p, c->format_code, p->line, c->name, "%s holds a NUL byte: remove it", c->name);
+            break;
+        }
         if (!ncc_charset_valid(c->charset, s, len) ||
             (c->min_len && ncc_utf8_length(s, len) < (size_t)c->min_len)) {
             ncc_quote_value(s, len, q, sizeof q);
