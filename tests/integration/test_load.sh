@@ -310,6 +310,67 @@ assert_eq "$new" "$(q "$probe")" "after the load RBB/APC has the 300000 new line
 assert_eq "$new" "$(q "SELECT rows || ' ' || cost FROM core.submission WHERE $key")" \
     "core.submission shows the new rows and total"
 
+# ---- 8b. two loads of one submission at once (ncc-nightly --jobs, two cron jobs) -------------
+
+# A holder transaction keeps audit.file_load in SHARE mode: load A then stops just before its
+# commit, its replacement of 202425/RDD/OP done. Load B of the same key starts meanwhile. When
+# A commits, B must replace A's rows whole - never keep both sets, never fail on the key.
+race_a=$work/cost_RDD_202425_OP_race_a.csv
+race_b=$work/cost_RDD_202425_OP_race_b.csv
+hdr="fin_year,org_code,feed,activity_id,currency_code,collection_resource,collection_activity,activity_count,cost"
+{ echo "$hdr"; for i in 1 2 3 4 5; do echo "202425,RDD,OP,RDD-OP-A0000$i,WF01A,STAFFNUR,CLINIC,1,10.00"; done; } >"$race_a"
+{ echo "$hdr"; for i in 1 2 3 4; do echo "202425,RDD,OP,RDD-OP-B0000$i,WF01A,STAFFNUR,CLINIC,1,20.00"; done; } >"$race_b"
+key="fin_year = '202425' AND org_code = 'RDD' AND feed = 'OP'"
+holder=ncc_it_load_holder_$$
+release_holder() {
+    psql -XAtq -c "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE application_name = '$holder'" >/dev/null
+}
+ncc_it_on_exit "release_holder"
+# wait (up to 20 s) until the SQL condition $1 holds or process $2 (if given) has ended
+wait_for() {
+    local i
+    for ((i = 0; i < 400; i++)); do
+        [[ $(q "SELECT $1") == t ]] && return 0
+        [[ -n ${2:-} ]] && ! kill -0 "$2" 2>/dev/null && return 1
+        sleep 0.05
+    done
+    return 1
+}
+waiting="(SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+          AND application_name = 'ncc-load' AND wait_event_type = 'Lock')"
+PGAPPNAME=$holder psql -XAtq -c "BEGIN; LOCK TABLE audit.file_load IN SHARE MODE; SELECT pg_sleep(60); COMMIT" \
+    >/dev/null 2>&1 &
+holder_pid=$!
+wait_for "EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+                  WHERE a.application_name = '$holder' AND l.relation = 'audit.file_load'::regclass AND l.granted)" \
+    "$holder_pid" || true
+"$load" "$race_a" >"$work/race_a.out" 2>"$work/race_a.err" &
+a_pid=$!
+ncc_it_on_exit "kill $a_pid"
+a_waits=no
+wait_for "$waiting = 1" "$a_pid" && a_waits=yes
+"$load" "$race_b" >"$work/race_b.out" 2>"$work/race_b.err" &
+b_pid=$!
+ncc_it_on_exit "kill $b_pid"
+b_waits=no
+wait_for "$waiting = 2" "$b_pid" && b_waits=yes
+release_holder
+wait "$holder_pid" || true
+a_status=0 b_status=0
+wait "$a_pid" || a_status=$?
+wait "$b_pid" || b_status=$?
+assert_eq "yes yes" "$a_waits $b_waits" "load B of 202425/RDD/OP ran while load A of it was not yet committed"
+assert_eq "0 0" "$a_status $b_status" "both concurrent loads exit 0"
+assert_eq "RDD-OP-B00001 RDD-OP-B00002 RDD-OP-B00003 RDD-OP-B00004" \
+    "$(q "SELECT string_agg(activity_id, ' ' ORDER BY activity_id $C) FROM core.cost_line WHERE $key")" \
+    "the later load replaced the earlier one whole: only B's lines remain"
+assert_eq "4 80.0000 4 80.0000" \
+    "$(q "SELECT s.rows || ' ' || s.cost || ' ' || c.n || ' ' || c.total FROM core.submission s,
+                 (SELECT count(*) n, sum(cost) total FROM core.cost_line WHERE $key) c WHERE s.$key")" \
+    "core.submission agrees with core.cost_line after the concurrent loads"
+assert_eq "cost loaded 5 5 0|cost loaded 4 4 0" "$(audit_of "$race_a")|$(audit_of "$race_b")" \
+    "both concurrent loads are recorded loaded"
+
 # ---- 9. row-level security on loaded rows ------------------------------------------------------
 
 p=ncc_it_load_$$_ # roles are cluster-wide: a name no other test or run uses

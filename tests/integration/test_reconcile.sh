@@ -14,6 +14,7 @@
 #   8. edge inputs (tests/data/reconcile/): ambiguous procedure, alias ids, explicit id over the
 #      procedure map, technology on a non-MTFM line, price-only and negative credits, GTIN
 #      fallback, FY boundaries of invoice dates and supplier periods, net-zero supply.
+# shellcheck source=tests/integration/lib.sh disable=SC2001
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 load=$NCC_BIN/ncc-load
@@ -438,7 +439,7 @@ rec_before=$(snap_other_rec)
 act_before=$(snap_activity "NOT (org_code = 'RCC' AND fin_year = '202324' AND feed = 'APC')")
 act_rcc_before=$(snap_activity "org_code = 'RCC' AND technology_id <> 'MTG37'")
 bench_before=$(snap_other_bench)
-lines_before=$(snap_cost_lines "true")
+nlines_before=$(ncc_it_sql "SELECT count(*) FROM core.cost_line")
 other_lines_before=$(snap_cost_lines "NOT (org_code = 'RCC' AND collection_resource = 'MTFM' AND technology_id = 'MTG37')")
 subm_before=$(ncc_it_sql "SELECT string_agg(concat_ws(' ', fin_year, org_code, feed, rows, cost, file_load_id), '|'
                                             ORDER BY 1) FROM core.submission")
@@ -469,6 +470,8 @@ assert_eq "$new_id" "$(ncc_it_sql "SELECT string_agg(DISTINCT file_load_id::text
     "core.mtfm_activity: every RCC 202324 APC row belongs to the resubmission"
 assert_eq "$act_before" "$(snap_activity "NOT (org_code = 'RCC' AND fin_year = '202324' AND feed = 'APC')")" \
     "core.mtfm_activity: other submissions unchanged"
+assert_eq "$nlines_before" "$(ncc_it_sql "SELECT count(*) FROM core.cost_line")" \
+    "core.cost_line: as many lines as before the resubmission"
 assert_eq "$other_lines_before" \
     "$(snap_cost_lines "NOT (org_code = 'RCC' AND collection_resource = 'MTFM' AND technology_id = 'MTG37')")" \
     "core.cost_line: every line but RCC's MTG37 lines unchanged"
