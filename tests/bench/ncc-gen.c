@@ -259,8 +259,8 @@ static void gen_cost(uint64_t rows)
         const char *dept = fd->departments[below((uint32_t)fd->ndept)];
         const char *opcs = chance(450) ? PICK(opcs_codes) : "";
         uint32_t nlines = 1 + below(6);
-        /* one MTFM line in ~14.3 % of activities of 3.5 lines on average: ~5 % of lines */
-        int mtfm_at = chance(143) ? (int)below(nlines) : -1;
+        /* one MTFM line in 17.5 % of activities of 3.5 lines on average: ~5 % of lines */
+        int mtfm_at = chance(175) ? (int)below(nlines) : -1;
         uint32_t first = below(COUNT(resources));
         activity++;
         for (uint32_t j = 0; j < nlines && done < rows; j++, done++) {
