@@ -120,28 +120,27 @@ static void model_iconv(model *m, const char *enc, const uint8_t *in, size_t n, 
     size_t start = m->text.len;
     char *ip = (char *)in;
     size_t il = n;
+    bool flushing = false;
     m->ok = true;
     for (;;) {
         char out[4096];
         char *op = out;
         size_t ol = sizeof out;
-        size_t r = il ? iconv(cd, &ip, &il, &op, &ol) : iconv(cd, NULL, NULL, &op, &ol);
+        size_t r = flushing ? iconv(cd, NULL, NULL, &op, &ol) : iconv(cd, &ip, &il, &op, &ol);
         int e = errno;
         buf_put(&m->text, out, sizeof out - ol);
-        if (r != (size_t)-1) {
-            if (il == 0 && ip != NULL) {
-                ip = NULL; /* now flush the shift state */
+        if (r == (size_t)-1) {
+            if (e == E2BIG)
                 continue;
-            }
-            if (!ip)
-                break;
-            continue;
+            if (flushing)
+                break; /* the source reports this too, without an offset: not modelled */
+            m->ok = false;
+            m->err_off = base + (uint64_t)(ip - (char *)in);
+            break;
         }
-        if (e == E2BIG)
-            continue;
-        m->ok = false;
-        m->err_off = base + (uint64_t)(ip - (char *)in);
-        break;
+        if (flushing)
+            break;
+        flushing = true; /* all input converted: write out the shift state */
     }
     iconv_close(cd);
     if (strip_bom && m->text.len - start >= 3 && memcmp(m->text.p + start, "\xEF\xBB\xBF", 3) == 0) {
