@@ -493,6 +493,23 @@ static void run_parallel(settings *st, item *items, int n, tally *t)
     }
 }
 
+/* Errors files of runs that were killed (we hold the lock: no other run writes them). */
+static void remove_stale_errors(const char *quarantine)
+{
+    DIR *d = opendir(quarantine);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' && ends_with(e->d_name, ".tmp") && strstr(e->d_name, ".errors.csv.")) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", quarantine, e->d_name);
+            unlink(path);
+        }
+    }
+    closedir(d);
+}
+
 static int begin_run(PGconn *conn, settings *st, char *err, size_t errlen)
 {
     char host[256] = "";
@@ -644,6 +661,7 @@ int main(int argc, char **argv)
         json_object_put(t.files);
         return NCC_EXIT_TEMPFAIL;
     }
+    remove_stale_errors(st.quarantine);
     int db_failed;
     if (ncc_warehouse_prepare(conn, st.env.reference_dir, true, &db_failed, err, sizeof err) < 0) {
         ncc_error("%s", err);

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <iconv.h>
 #include <stdbool.h>
+#include <strings.h>
 #include <zlib.h>
 
 #include "codes.h"
