@@ -86,6 +86,7 @@ struct ncc_source {
     bool done;        /* read returned (or will return) 0 */
 
     bool failed;
+    bool hash; /* keep the SHA-256 of the raw bytes (ncc_source_keep_sha256) */
     ncc_code err_code;
     char err_msg[512];
 };
@@ -122,7 +123,8 @@ static ssize_t raw_read(ncc_source *s, unsigned char *dst, size_t cap)
         s->raw_eof = true;
         return 0;
     }
-    ncc_sha256_update(&s->sha, dst, (size_t)n);
+    if (s->hash)
+        ncc_sha256_update(&s->sha, dst, (size_t)n);
     s->raw_bytes += (uint64_t)n;
     return n;
 }
@@ -682,6 +684,11 @@ bool ncc_source_is_gzip(const ncc_source *src)
 uint64_t ncc_source_raw_bytes(const ncc_source *src)
 {
     return src->raw_bytes;
+}
+
+void ncc_source_keep_sha256(ncc_source *src)
+{
+    src->hash = true;
 }
 
 void ncc_source_sha256_hex(ncc_source *src, char hex[65])

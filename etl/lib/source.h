@@ -64,9 +64,13 @@ bool ncc_source_is_gzip(const ncc_source *src);
 /* Bytes read from the file so far (compressed bytes for gzip). */
 uint64_t ncc_source_raw_bytes(const ncc_source *src);
 
+/* Keep the SHA-256 of the raw bytes as they are read (off by default: it
+ * costs time). Call before the first read. */
+void ncc_source_keep_sha256(ncc_source *src);
+
 /*
  * SHA-256 of the raw file bytes as 64 hex digits into hex. Only meaningful
- * after ncc_source_read() returned 0 (the whole file was read).
+ * after ncc_source_keep_sha256() and once ncc_source_read() returned 0.
  */
 void ncc_source_sha256_hex(ncc_source *src, char hex[65]);
 

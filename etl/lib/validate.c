@@ -307,8 +307,9 @@ static void check_field(pass *p, int ci, char *s, size_t len)
             report(p, c->format_code, p->line, c->name, "%s holds a NUL byte: remove it", c->name);
             break;
         }
+        /* a UTF-8 character is at most 4 bytes: count characters only when it can matter */
         if (!ncc_charset_valid(c->charset, s, len) ||
-            (c->min_len && ncc_utf8_length(s, len) < (size_t)c->min_len)) {
+            (len < 4 * (size_t)c->min_len && ncc_utf8_length(s, len) < (size_t)c->min_len)) {
             ncc_quote_value(s, len, q, sizeof q);
             report(p, c->format_code, p->line, c->name, "%s %s is not valid: expected %s", c->name,
                    q, expect_of(c));
@@ -671,35 +672,54 @@ static void describe_key(const pass *p, char *out, size_t cap)
     }
 }
 
+/* "a|b|c" into key (cap 128); false when it does not fit. */
+static bool group_key(char *key, size_t *klen, const char *a, size_t alen, const char *b,
+                      size_t blen, const char *c, size_t clen)
+{
+    if (alen + blen + clen + 2 >= 128)
+        return false;
+    char *k = key;
+    memcpy(k, a, alen);
+    k += alen;
+    *k++ = '|';
+    memcpy(k, b, blen);
+    k += blen;
+    *k++ = '|';
+    memcpy(k, c, clen);
+    k += clen;
+    *klen = (size_t)(k - key);
+    return true;
+}
+
 static int aggregate(pass *p)
 {
     const ncc_schema *s = p->schema;
     char key[128];
-    if (s->tot_fin_year >= 0 && s->tot_org >= 0 && s->tot_amount >= 0) {
-        const ncc_value *fy = &p->v[s->tot_fin_year], *org = &p->v[s->tot_org];
+    size_t klen;
+    if (s->tot_fin_year < 0 || s->tot_org < 0)
+        return 0;
+    const ncc_value *fy = &p->v[s->tot_fin_year], *org = &p->v[s->tot_org];
+    if (!fy->s || !org->s)
+        return 0;
+    if (s->tot_amount >= 0) {
         const char *feed = s->feed_literal;
         size_t feedlen = feed ? strlen(feed) : 0;
         if (s->tot_feed >= 0) {
             feed = p->v[s->tot_feed].s;
             feedlen = p->v[s->tot_feed].len;
         }
-        if (fy->s && org->s && feed) {
-            int n = snprintf(key, sizeof key, "%.*s|%.*s|%.*s", (int)fy->len, fy->s,
-                             (int)org->len, org->s, (int)feedlen, feed);
-            total_acc *t = ncc_strmap_upsert(p->totals, key, (size_t)n, NULL);
+        if (feed && group_key(key, &klen, fy->s, fy->len, org->s, org->len, feed, feedlen)) {
+            total_acc *t = ncc_strmap_upsert(p->totals, key, klen, NULL);
             if (!t)
                 return -1;
             t->rows++;
             t->amount += p->v[s->tot_amount].m;
         }
     }
-    if (s->mtfm_tech >= 0 && p->v[s->mtfm_tech].s && s->tot_fin_year >= 0 && s->tot_org >= 0) {
-        const ncc_value *fy = &p->v[s->tot_fin_year], *org = &p->v[s->tot_org];
+    if (s->mtfm_tech >= 0 && p->v[s->mtfm_tech].s) {
         const ncc_value *tech = &p->v[s->mtfm_tech];
-        if (fy->s && org->s) {
-            int n = snprintf(key, sizeof key, "%.*s|%.*s|%.*s", (int)fy->len, fy->s,
-                             (int)org->len, org->s, (int)tech->len, tech->s);
-            total_acc *t = ncc_strmap_upsert(p->mtfm, key, (size_t)n, NULL);
+        if (group_key(key, &klen, fy->s, fy->len, org->s, org->len, tech->s, tech->len)) {
+            total_acc *t = ncc_strmap_upsert(p->mtfm, key, klen, NULL);
             if (!t)
                 return -1;
             t->rows++;
@@ -1154,10 +1174,8 @@ int ncc_validate_file(const char *path, const ncc_validate_config *cfg, const nc
     } else {
         snprintf(res->encoding, sizeof res->encoding, "%s", ncc_source_encoding(src));
     }
-    if (got == 0 && !p.fatal) {
+    if (got == 0 && !p.fatal)
         res->complete = true;
-        ncc_source_sha256_hex(src, res->sha256);
-    }
     collect_groups(&p);
     rc = 0;
 out:

@@ -91,7 +91,6 @@ typedef struct ncc_file_result {
     bool gzip;
     bool complete;             /* the whole file was read */
     bool stopped;              /* the sink asked to stop */
-    char sha256[65];           /* of the raw file; "" unless complete */
     long long rows_read, rows_valid, rows_rejected;
     long long counts[NCC_CODE_COUNT];
     ncc_kept_issue *file_errors;

@@ -4,7 +4,9 @@
 # load changes nothing; a resubmission replaces its submission whole and atomically (readers
 # see the old total or the new one, never a mix); a file with a bad row, or off its ledger, is
 # quarantined with its errors in audit; COPY carries backslashes and "\." as data; NHSSC lines
-# are replaced by (invoice_no, line_no); row-level security holds on loaded rows; exit statuses.
+# are replaced by (invoice_no, line_no); two loads of one submission at once leave the later
+# one whole; row-level security holds on loaded rows; exit statuses. Inputs: fixtures/demo,
+# tests/data/load (see its README.md) and files generated in a temporary directory.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 load=$NCC_BIN/ncc-load
@@ -12,6 +14,11 @@ validate=$NCC_BIN/ncc-validate
 [[ -x $load ]] || { echo "ncc-load not built in $NCC_BIN" >&2; exit 1; }
 [[ -x $validate ]] || { echo "ncc-validate not built in $NCC_BIN" >&2; exit 1; }
 command -v jq >/dev/null || { echo "jq is required" >&2; exit 1; }
+
+# Two runs of this test at once (ctest in two build directories) would share the database
+# ncc_it_load and break each other: take turns.
+exec 9<"${BASH_SOURCE[0]}"
+flock -w 600 9 || { echo "another run of test_load.sh kept its lock for 10 minutes" >&2; exit 1; }
 
 ncc_it_setup load
 # The migrations, kinds and reference data of the tree under test; no stray settings.
@@ -242,6 +249,7 @@ assert_eq "$(hex '\.')" "$(esc_sql mpc 2)" 'unquoted \. mpc reads back byte-exac
 assert_eq "$(hex 'C:\temp\new \N')" "$(esc_sql description 3)" 'C:\temp\new \N is not turned into a tab, newline or NULL'
 assert_eq "$(hex 'Back\slash Ltd')" "$(esc_sql supplier 3)" 'a backslash in the supplier name reads back byte-exact'
 assert_eq "$(hex '\N')" "$(esc_sql description 4)" 'a value \N is the two characters, not NULL'
+# shellcheck disable=SC1003 # a literal backslash pair, not an escaped quote
 assert_eq "$(hex 'comma, "quoted" \\')" "$(esc_sql description 5)" 'commas, doubled quotes and \\ read back byte-exact'
 
 # ---- 7. an NHSSC extract again, under another name, one value changed ----------------------------

@@ -120,6 +120,7 @@ static result run(const char *path, const char *encoding, size_t cap)
     memset(&r, 0, sizeof r);
     ncc_source *src = ncc_source_open(path, encoding, &code, err, sizeof err);
     cr_assert_not_null(src, "open %s: %s", path, err);
+    ncc_source_keep_sha256(src);
 
     char *buf = malloc(cap); /* exactly cap: overruns show under valgrind */
     size_t alloc = 4096;

@@ -1,0 +1,174 @@
+/*
+ * fuzz_csvread.c - libFuzzer target for the CSV reader (etl/lib/csvread.c
+ * over libcsv) and the header binding of schema.c (fold, bind, PII names)
+ * and validate.c (ncc_validate_peek_kind).
+ *
+ * Input layout: 3 option bytes, then the file.
+ *   byte 0  field_max  (1, 8, 64, 4096 or 64 KiB)
+ *   byte 1  record_max (1, 16, 256, 4096 or 1 MiB)
+ *   byte 2  bits 0-2: columns_max (1, 2, 4, 16, 512);
+ *           bit 7: read as WINDOWS-1252 instead of auto
+ * Small limits reach the paths that cut records short; the limit of
+ * libcsv's realloc hook is process-wide, so it is set anew by each
+ * ncc_csv_new() and only one reader is alive at a time.
+ *
+ * The schemas are loaded once (NCC_SCHEMA_DIR, else the project's).
+ * Checked on every record: the contract of csvread.h (kept fields, NUL
+ * terminators, trimmed values, lengths within the limits, increasing
+ * start lines, a sticky error with a located message).
+ */
+#include "fuzz_common.h"
+
+#include <stdbool.h>
+
+#include "codes.h"
+#include "csvread.h"
+#include "schema.h"
+#include "source.h"
+#include "validate.h"
+
+static ncc_schema_set schemas;
+
+static const size_t field_maxes[] = {1, 8, 64, 4096, NCC_CSV_FIELD_MAX_DEFAULT};
+static const size_t record_maxes[] = {1, 16, 256, 4096, NCC_CSV_RECORD_MAX_DEFAULT};
+static const int columns_maxes[] = {1, 2, 4, 16, NCC_CSV_COLUMNS_MAX_DEFAULT};
+#define N(a) (sizeof a / sizeof a[0])
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    char err[1024];
+    if (ncc_schema_set_load(NULL, &schemas, err, sizeof err) < 0) {
+        fprintf(stderr, "fuzz_csvread: cannot load the schemas: %s\n", err);
+        abort();
+    }
+    fuzz_file_init();
+    return 0;
+}
+
+/* Header binding of one record against every kind, with its invariants. */
+static void bind_header(const ncc_csv_record *rec)
+{
+    for (int i = 0; i < rec->nkept; i++) {
+        char folded[64];
+        memset(folded, 0x55, sizeof folded);
+        size_t n = ncc_schema_fold(rec->field[i], rec->len[i], folded, sizeof folded);
+        FUZZ_ASSERT(n < sizeof folded, "folded length %zu does not fit", n);
+        FUZZ_ASSERT(folded[n] == '\0', "folded name not terminated");
+        FUZZ_ASSERT(n <= rec->len[i], "folding made the name longer (%zu > %u)", n, rec->len[i]);
+        for (size_t k = 0; k < n; k++)
+            FUZZ_ASSERT(!(folded[k] >= 'A' && folded[k] <= 'Z') && folded[k] != ' ' &&
+                            folded[k] != '-',
+                        "folded name keeps byte 0x%02x at %zu", (unsigned char)folded[k], k);
+        if (n + 1 < sizeof folded) {
+            char again[64];
+            size_t n2 = ncc_schema_fold(folded, n, again, sizeof again);
+            FUZZ_ASSERT(n2 == n && memcmp(again, folded, n) == 0, "folding is not idempotent");
+        }
+        (void)ncc_schema_is_pii_name(&schemas, folded);
+        for (int k = 0; k < schemas.nkinds; k++) {
+            const ncc_schema *s = &schemas.kinds[k];
+            int c = ncc_schema_bind(s, folded);
+            if (c < 0)
+                continue;
+            FUZZ_ASSERT(c < s->ncols, "bind returned column %d of %d", c, s->ncols);
+            FUZZ_ASSERT(!s->cols[c].derived, "a header bound to derived column %s",
+                        s->cols[c].name);
+            bool named = strcmp(s->cols[c].name, folded) == 0;
+            for (int a = 0; a < s->cols[c].naliases && !named; a++)
+                named = strcmp(s->cols[c].aliases[a], folded) == 0;
+            FUZZ_ASSERT(named, "\"%s\" bound to %s, which does not have that name", folded,
+                        s->cols[c].name);
+        }
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 3)
+        return 0;
+    ncc_csv_limits lim = {field_maxes[data[0] % N(field_maxes)],
+                          record_maxes[data[1] % N(record_maxes)],
+                          columns_maxes[(data[2] & 7) % N(columns_maxes)]};
+    const char *enc = (data[2] & 0x80) ? "WINDOWS-1252" : NULL;
+    data += 3;
+    size -= 3;
+    size_t newlines = 0;
+    for (size_t i = 0; i < size; i++)
+        newlines += data[i] == '\n';
+
+    const char *path = fuzz_file_write(data, size);
+    int code;
+    char err[512];
+    ncc_source *src = ncc_source_open(path, enc, &code, err, sizeof err);
+    FUZZ_ASSERT(src != NULL, "cannot open the input: %s", err);
+    ncc_csv *csv = ncc_csv_new(src, &lim);
+    FUZZ_ASSERT(csv != NULL, "ncc_csv_new failed");
+
+    ncc_csv_record rec;
+    long prev_line = 0;
+    size_t records = 0;
+    int r;
+    while ((r = ncc_csv_next(csv, &rec)) == 1) {
+        records++;
+        FUZZ_ASSERT(records <= newlines + 1, "%zu records from %zu lines", records, newlines + 1);
+        FUZZ_ASSERT(rec.line > prev_line, "record starts on line %ld after one on line %ld",
+                    rec.line, prev_line);
+        FUZZ_ASSERT(rec.line <= ncc_csv_lines(csv), "record on line %ld, only %ld lines read",
+                    rec.line, ncc_csv_lines(csv));
+        prev_line = rec.line;
+        int want = rec.nfields < lim.columns_max ? rec.nfields : lim.columns_max;
+        FUZZ_ASSERT(rec.nkept == want, "nkept %d, nfields %d, columns_max %d", rec.nkept,
+                    rec.nfields, lim.columns_max);
+        size_t total = 0;
+        for (int i = 0; i < rec.nkept; i++) {
+            const char *f = rec.field[i];
+            uint32_t len = rec.len[i];
+            FUZZ_ASSERT(f != NULL, "field %d is NULL", i);
+            FUZZ_ASSERT(f[len] == '\0', "field %d (length %u) not NUL-terminated", i, len);
+            FUZZ_ASSERT(len <= lim.field_max, "field %d has %u bytes, the limit is %zu", i, len,
+                        lim.field_max);
+            if (len)
+                FUZZ_ASSERT(f[0] != ' ' && f[len - 1] != ' ', "field %d is not trimmed", i);
+            total += len + 1;
+        }
+        if (!rec.oversize)
+            FUZZ_ASSERT(total <= lim.record_max, "%zu bytes kept, record_max %zu", total,
+                        lim.record_max);
+        if (records == 1)
+            bind_header(&rec);
+        if (records & 1)  /* touch every kept byte: reads are checked by ASan */
+            for (int i = 0; i < rec.nkept; i++)
+                for (uint32_t k = 0; k < rec.len[i]; k++)
+                    ((volatile char *)rec.field[i])[k] ^= 0;
+    }
+    if (r < 0) {
+        const char *msg = NULL;
+        long line = -1;
+        ncc_code c = ncc_csv_error(csv, &msg, &line);
+        FUZZ_ASSERT(c == NCC_F_CSV_SYNTAX || c == NCC_F_ENCODING, "error code %d: %s", (int)c,
+                    msg ? msg : "(null)");
+        FUZZ_ASSERT(msg && *msg, "error without a message");
+        FUZZ_ASSERT(line >= 1 && line <= ncc_csv_lines(csv), "error on line %ld of %ld: %s", line,
+                    ncc_csv_lines(csv), msg);
+        FUZZ_ASSERT(ncc_csv_next(csv, &rec) == -1, "a read after an error is not -1");
+    } else {
+        FUZZ_ASSERT(r == 0, "ncc_csv_next returned %d", r);
+        FUZZ_ASSERT(ncc_csv_next(csv, &rec) == 0, "a read after the end is not 0");
+    }
+    FUZZ_ASSERT(ncc_csv_lines(csv) <= (long)newlines + 1, "%ld lines counted in %zu newlines",
+                ncc_csv_lines(csv), newlines);
+    ncc_csv_free(csv);
+    ncc_source_free(src);
+
+    /* kind detection from the header, with the schema limits */
+    ncc_validate_config cfg = {0};
+    cfg.schemas = &schemas;
+    cfg.encoding = enc;
+    const ncc_schema *kind = ncc_validate_peek_kind(path, &cfg);
+    if (kind)
+        FUZZ_ASSERT(kind >= schemas.kinds && kind < schemas.kinds + schemas.nkinds,
+                    "peek_kind returned a foreign pointer");
+    return 0;
+}

@@ -1,0 +1,279 @@
+/*
+ * fuzz_validate.c - libFuzzer target for the whole validation path on
+ * arbitrary bytes: ncc_validate_file (source, CSV reader, header binding,
+ * every field check, the kinds' rules, duplicate keys, totals) with the
+ * project's schemas and reference data, then what ncc-validate does with
+ * the result: the ledger check, the JSON and text reports and the rejects
+ * CSV.
+ *
+ * The input is the file itself, validated with ncc-validate's defaults
+ * (auto encoding, kind from the header, MTFM code "MTFM"), so a crashing
+ * input reproduces with `ncc-validate FILE`. Schemas and reference data
+ * are loaded once (NCC_SCHEMA_DIR / NCC_REFERENCE_DIR, else the project's
+ * schemas/ and fixtures/reference/).
+ *
+ * Checked besides the sanitizers: every issue has a known code and a
+ * non-empty message that is valid UTF-8 and never shows an NHS number
+ * (the values were decoded to UTF-8 and NHS numbers must be withheld);
+ * every valid row handed to the sink is canonical (each value parses as
+ * its column's type to the value carried, required columns are present);
+ * the row accounting adds up; the reports are valid UTF-8.
+ */
+#include "fuzz_common.h"
+
+#include <stdbool.h>
+
+#include "cli.h"
+#include "codes.h"
+#include "field.h"
+#include "ledger.h"
+#include "log.h"
+#include "report.h"
+#include "schema.h"
+#include "validate.h"
+
+static ncc_cli_env env;
+static ncc_rejects *rejects;
+
+/* The demo ledger (fixtures/demo/ledger_202324.csv), for the ledger check. */
+static const ncc_total ledger[] = {
+    {"202324", "RAA", "APC", 1, (ncc_money)4456235600LL},
+    {"202324", "RAA", "OP", 1, (ncc_money)1911287200LL},
+    {"202324", "RBB", "APC", 1, (ncc_money)2473485300LL},
+    {"202324", "RCC", "APC", 1, (ncc_money)4274455500LL},
+};
+
+static bool utf8_ok(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = p[i];
+        size_t need;
+        unsigned lo = 0x80, hi = 0xBF;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            need = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            need = 3;
+            if (c == 0xE0)
+                lo = 0xA0;
+            if (c == 0xED)
+                hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            need = 4;
+            if (c == 0xF0)
+                lo = 0x90;
+            if (c == 0xF4)
+                hi = 0x8F;
+        } else {
+            return false;
+        }
+        if (n - i < need)
+            return false;
+        for (size_t k = 1; k < need; k++) {
+            if (p[i + k] < lo || p[i + k] > hi)
+                return false;
+            lo = 0x80;
+            hi = 0xBF;
+        }
+        i += need;
+    }
+    return true;
+}
+
+static void on_issue(void *ctx, const ncc_issue *is)
+{
+    (void)ctx;
+    FUZZ_ASSERT((int)is->code >= 0 && is->code < NCC_CODE_COUNT, "issue code %d", (int)is->code);
+    FUZZ_ASSERT(is->message && *is->message, "%s without a message", ncc_code_name(is->code));
+    size_t n = strlen(is->message);
+    FUZZ_ASSERT(utf8_ok(is->message, n), "%s message is not valid UTF-8: %s",
+                ncc_code_name(is->code), is->message);
+    FUZZ_ASSERT(!ncc_contains_nhs_number(is->message, n), "%s message shows an NHS number: %s",
+                ncc_code_name(is->code), is->message);
+    FUZZ_ASSERT(is->line >= 0, "issue on line %ld", is->line);
+    ncc_rejects_write(rejects, "fuzz.csv", is);
+}
+
+static int on_row(void *ctx, const ncc_row *row)
+{
+    (void)ctx;
+    const ncc_schema *s = row->schema;
+    for (int c = 0; c < s->ncols; c++) {
+        const ncc_column *col = &s->cols[c];
+        const ncc_value *v = &row->v[c];
+        if (!v->s) {
+            FUZZ_ASSERT(!col->required || col->derived, "valid row without required %s",
+                        col->name);
+            continue;
+        }
+        FUZZ_ASSERT(v->s[v->len] == '\0', "%s value not NUL-terminated", col->name);
+        FUZZ_ASSERT(utf8_ok(v->s, v->len), "%s value is not valid UTF-8", col->name);
+        FUZZ_ASSERT(memchr(v->s, '\0', v->len) == NULL, "%s value holds a NUL byte", col->name);
+        switch (col->type) {
+        case NCC_TYPE_MONEY: {
+            ncc_money m;
+            FUZZ_ASSERT(ncc_money_parse(v->s, v->len, &m) == NCC_PARSE_OK && m == v->m,
+                        "%s \"%s\" is not the canonical text of its amount", col->name, v->s);
+            if (col->has_min_value && !col->derived && !(s->rules & NCC_RULE_CREDIT_SIGN))
+                FUZZ_ASSERT(m >= (ncc_money)col->min_value * NCC_MONEY_SCALE,
+                            "%s %s below its minimum", col->name, v->s);
+            break;
+        }
+        case NCC_TYPE_INT: {
+            int64_t i;
+            FUZZ_ASSERT(ncc_int_parse(v->s, v->len, &i) == NCC_PARSE_OK && i == v->i,
+                        "%s \"%s\" is not the canonical text of %lld", col->name, v->s,
+                        (long long)v->i);
+            if (col->has_min_value && !col->derived && !(s->rules & NCC_RULE_CREDIT_SIGN))
+                FUZZ_ASSERT(i >= col->min_value, "%s %s below its minimum", col->name, v->s);
+            break;
+        }
+        case NCC_TYPE_DATE: {
+            int y, m, d;
+            FUZZ_ASSERT(v->len == 10 && v->s[4] == '-' &&
+                            ncc_date_parse(v->s, v->len, &y, &m, &d) == NCC_PARSE_OK,
+                        "%s \"%s\" is not a canonical date", col->name, v->s);
+            break;
+        }
+        case NCC_TYPE_PERIOD: {
+            int y, m;
+            FUZZ_ASSERT(ncc_period_parse(v->s, v->len, &y, &m) == NCC_PARSE_OK,
+                        "%s \"%s\" is not a period", col->name, v->s);
+            break;
+        }
+        case NCC_TYPE_FIN_YEAR: {
+            int y;
+            if (!col->derived)
+                FUZZ_ASSERT(ncc_fin_year_parse(v->s, v->len, &y) == NCC_PARSE_OK,
+                            "%s \"%s\" is not a financial year", col->name, v->s);
+            else
+                FUZZ_ASSERT(v->len == 6 && ncc_charset_valid(NCC_CHARSET_DIGIT, v->s, 6),
+                            "derived %s \"%s\" is not six digits", col->name, v->s);
+            break;
+        }
+        case NCC_TYPE_ODS:
+            FUZZ_ASSERT(ncc_ods_valid(v->s, v->len), "%s \"%s\" is not an ODS code", col->name,
+                        v->s);
+            break;
+        case NCC_TYPE_GTIN:
+            FUZZ_ASSERT(ncc_gtin_check(v->s, v->len) == NCC_GTIN_OK, "%s \"%s\" is not a GTIN",
+                        col->name, v->s);
+            break;
+        case NCC_TYPE_OPCS: {
+            char out[8];
+            size_t n;
+            FUZZ_ASSERT(ncc_opcs_normalise(v->s, v->len, out, &n) && n == v->len &&
+                            memcmp(out, v->s, n) == 0,
+                        "%s \"%s\" is not a dotless OPCS code", col->name, v->s);
+            break;
+        }
+        case NCC_TYPE_BOOL:
+            FUZZ_ASSERT(strcmp(v->s, "t") == 0 || strcmp(v->s, "f") == 0, "%s \"%s\"", col->name,
+                        v->s);
+            break;
+        case NCC_TYPE_ENUM: {
+            bool found = false;
+            for (int k = 0; k < col->nvalues && !found; k++)
+                found = strcmp(col->values[k], v->s) == 0;
+            FUZZ_ASSERT(found, "%s \"%s\" is not one of its values", col->name, v->s);
+            break;
+        }
+        case NCC_TYPE_TEXT:
+        case NCC_TYPE_CODE: {
+            size_t chars = ncc_utf8_length(v->s, v->len);
+            FUZZ_ASSERT(ncc_charset_valid(col->charset, v->s, v->len),
+                        "%s \"%s\" breaks its character set", col->name, v->s);
+            FUZZ_ASSERT(!col->max_len || chars <= (size_t)col->max_len, "%s too long",
+                        col->name);
+            FUZZ_ASSERT(!col->min_len || chars >= (size_t)col->min_len, "%s too short",
+                        col->name);
+            if (col->pii)
+                FUZZ_ASSERT(!ncc_nhs_number_like(v->s, v->len), "%s holds an NHS number",
+                            col->name);
+            break;
+        }
+        case NCC_TYPE_TECHNOLOGY:
+            break;
+        }
+    }
+    return 0;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    ncc_log_init("fuzz_validate");
+    ncc_cli_flags flags;
+    memset(&flags, 0, sizeof flags);
+    if (ncc_cli_env_open(&env, &flags) != NCC_EXIT_OK) {
+        fprintf(stderr, "fuzz_validate: cannot load the schemas or the reference data\n");
+        abort();
+    }
+    char err[512];
+    rejects = ncc_rejects_open("/dev/null", err, sizeof err);
+    if (!rejects) {
+        fprintf(stderr, "fuzz_validate: %s\n", err);
+        abort();
+    }
+    fuzz_file_init();
+    return 0;
+}
+
+static void check_report(int (*fn)(FILE *, const ncc_file_result *, int), ncc_file_result *res)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (!out)
+        abort();
+    FUZZ_ASSERT(fn(out, res, 1) == 0, "report failed");
+    fclose(out);
+    FUZZ_ASSERT(utf8_ok(text, len), "the report is not valid UTF-8");
+    free(text);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *path = fuzz_file_write(data, size);
+    ncc_sink sink = {NULL, on_row, on_issue};
+    ncc_file_result res;
+    int rc = ncc_validate_file(path, &env.vcfg, &sink, &res);
+    FUZZ_ASSERT(rc == 0, "ncc_validate_file returned %d (out of memory?)", rc);
+
+    FUZZ_ASSERT(res.rows_read == res.rows_valid + res.rows_rejected,
+                "rows read %lld != valid %lld + rejected %lld", res.rows_read, res.rows_valid,
+                res.rows_rejected);
+    long long file_errors = 0, row_errors = 0;
+    for (int c = 0; c < NCC_CODE_COUNT; c++) {
+        FUZZ_ASSERT(res.nexamples[c] <= NCC_EXAMPLES_PER_CODE && res.nexamples[c] <= res.counts[c],
+                    "examples of %s", ncc_code_name((ncc_code)c));
+        if (ncc_code_level((ncc_code)c) == NCC_LEVEL_FILE)
+            file_errors += res.counts[c];
+        else if (ncc_code_level((ncc_code)c) == NCC_LEVEL_ROW)
+            row_errors += res.counts[c];
+    }
+    FUZZ_ASSERT(file_errors == res.nfile_errors, "%lld file errors counted, %d kept", file_errors,
+                res.nfile_errors);
+    FUZZ_ASSERT(res.nerrors == (row_errors < 1000 ? row_errors : 1000), "%d row errors kept of %lld",
+                res.nerrors, row_errors);
+    FUZZ_ASSERT(!res.rows_rejected || row_errors, "rows rejected without a row error");
+    FUZZ_ASSERT(!res.complete || (strlen(res.sha256) == 64 && !res.nfile_errors),
+                "complete file without a hash, or with file errors");
+    if (res.nfile_errors)
+        FUZZ_ASSERT(strcmp(ncc_file_result_status(&res), "rejected") == 0, "status");
+    for (int t = 0; t < res.ntotals; t++)
+        FUZZ_ASSERT(res.totals[t].rows > 0, "a group without rows");
+
+    if (res.schema && strcmp(res.schema->kind, "cost") == 0 && !res.nfile_errors)
+        ncc_ledger_check(&res, ledger, (int)(sizeof ledger / sizeof ledger[0]),
+                         env.ledger_tolerance);
+    check_report(ncc_report_json, &res);
+    check_report(ncc_report_text, &res);
+    ncc_file_result_free(&res);
+    return 0;
+}
