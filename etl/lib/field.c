@@ -554,3 +554,13 @@ size_t ncc_utf8_length(const char *s, size_t len)
         n += ((unsigned char)s[i] & 0xC0) != 0x80;
     return n;
 }
+
+size_t ncc_money_format_plain(ncc_money value, char *buf, size_t cap)
+{
+    size_t n = ncc_money_format(value, buf, cap);
+    while (n > 1 && buf[n - 1] == '0')
+        buf[--n] = '\0';
+    if (n > 1 && buf[n - 1] == '.')
+        buf[--n] = '\0';
+    return n;
+}

@@ -37,6 +37,9 @@ ncc_parse_result ncc_money_parse(const char *s, size_t len, ncc_money *out);
 /* Writes e.g. "-1234.5000" (always exactly 4 decimals); returns length. */
 size_t ncc_money_format(ncc_money value, char *buf, size_t cap);
 
+/* The same without trailing zeros in the decimals ("1.5", "2"), for messages. */
+size_t ncc_money_format_plain(ncc_money value, char *buf, size_t cap);
+
 /* Integer: optional leading '-', 1..18 digits. */
 ncc_parse_result ncc_int_parse(const char *s, size_t len, int64_t *out);
 

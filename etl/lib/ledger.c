@@ -38,11 +38,7 @@ int ncc_ledger_check(ncc_file_result *res, const ncc_total *ledger, int nledger,
             char sub[NCC_MONEY_BUFSIZE], led[NCC_MONEY_BUFSIZE], tol[NCC_MONEY_BUFSIZE];
             ncc_money_format(t->amount, sub, sizeof sub);
             ncc_money_format(l->amount, led, sizeof led);
-            size_t tl = ncc_money_format(tolerance * 100, tol, sizeof tol);
-            while (tl > 1 && tol[tl - 1] == '0')
-                tol[--tl] = '\0';
-            if (tl > 1 && tol[tl - 1] == '.')
-                tol[--tl] = '\0';
+            ncc_money_format_plain(tolerance * 100, tol, sizeof tol);
             char pct[64] = "";
             if (l->amount > 0) {
                 ncc_money diff = t->amount - l->amount;

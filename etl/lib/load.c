@@ -300,9 +300,15 @@ static int replace_rows(load_ctx *l, ncc_load_result *r)
                     l->err, sizeof l->err, NULL) < 0)
         return -1;
     if (s->nreplace) {
-        snprintf(sql, sizeof sql, "DELETE FROM %s t USING (SELECT DISTINCT %s FROM ncc_stage) s WHERE %s",
+        /* the earlier files whose rows are replaced are no longer current */
+        snprintf(sql, sizeof sql,
+                 "WITH d AS (DELETE FROM %s t USING (SELECT DISTINCT %s FROM ncc_stage) s WHERE %s "
+                 "RETURNING t.file_load_id) UPDATE audit.file_load SET superseded_by = $1::bigint "
+                 "WHERE file_load_id IN (SELECT DISTINCT file_load_id FROM d) AND file_load_id <> "
+                 "$1::bigint",
                  s->table, keys, match);
-        if (exec_simple(l->c, sql, l->err, sizeof l->err) < 0)
+        const char *sup[1] = {id};
+        if (exec_params(l->c, sql, 1, sup, PGRES_COMMAND_OK, l->err, sizeof l->err, NULL) < 0)
             return -1;
     }
     column_list(s, cols, sizeof cols, "");
@@ -408,7 +414,8 @@ int ncc_load_file(PGconn *c, const char *path, const ncc_load_options *o, ncc_lo
         const char *params[1] = {r->sha256};
         if (exec_params(c,
                         "SELECT kind, file_load_id FROM audit.file_load WHERE sha256 = $1 AND "
-                        "status = 'loaded' ORDER BY file_load_id DESC LIMIT 1",
+                        "status = 'loaded' AND superseded_by IS NULL ORDER BY file_load_id DESC "
+                        "LIMIT 1",
                         1, params, PGRES_TUPLES_OK, l.err, sizeof l.err, &res) < 0)
             return db_error(&l, r);
         if (PQntuples(res) == 1) {
@@ -433,7 +440,10 @@ int ncc_load_file(PGconn *c, const char *path, const ncc_load_options *o, ncc_lo
     l.issue = o->issue;
     l.issue_ctx = o->issue_ctx;
     ncc_sink sink = {&l, on_row, o->issue ? on_issue : NULL};
-    if (ncc_validate_file(path, o->vcfg, &sink, &r->v) < 0) {
+    /* stdin cannot be hashed before it is read: hash it on the way through */
+    ncc_validate_config vcfg = *o->vcfg;
+    vcfg.keep_sha256 = !readable;
+    if (ncc_validate_file(path, &vcfg, &sink, &r->v) < 0) {
         snprintf(l.err, sizeof l.err, "out of memory validating the file");
         goto fail_db;
     }
@@ -442,7 +452,7 @@ int ncc_load_file(PGconn *c, const char *path, const ncc_load_options *o, ncc_lo
     bool bad = r->v.nfile_errors > 0;
     if (!bad && r->v.rows_rejected * NCC_MONEY_SCALE > o->max_reject_rate * r->v.rows_read) {
         char rate[NCC_MONEY_BUFSIZE];
-        ncc_money_format(o->max_reject_rate * 100, rate, sizeof rate);
+        ncc_money_format_plain(o->max_reject_rate * 100, rate, sizeof rate);
         ncc_file_result_add_error(&r->v, NCC_F_REJECT_LIMIT, NULL,
                                   "%lld of %lld rows were rejected: more than the %s %% allowed "
                                   "(--max-reject-rate); nothing of the file is loaded",
@@ -457,6 +467,8 @@ int ncc_load_file(PGconn *c, const char *path, const ncc_load_options *o, ncc_lo
         goto fail_db;
     }
     r->rows_loaded = bad ? 0 : l.cp.rows;
+    if (!readable && r->v.sha256[0])
+        snprintf(r->sha256, sizeof r->sha256, "%s", r->v.sha256);
     if (!bad) {
         if (check_ledger(&l, r, o) < 0)
             goto fail_db;

@@ -1114,6 +1114,8 @@ int ncc_validate_file(const char *path, const ncc_validate_config *cfg, const nc
         goto out;
     }
     res->gzip = ncc_source_is_gzip(src);
+    if (cfg->keep_sha256)
+        ncc_source_keep_sha256(src);
     ncc_csv_limits lim = {cfg->schemas->field_bytes, cfg->schemas->record_bytes,
                           cfg->schemas->columns};
     csv = ncc_csv_new(src, &lim);
@@ -1174,8 +1176,11 @@ int ncc_validate_file(const char *path, const ncc_validate_config *cfg, const nc
     } else {
         snprintf(res->encoding, sizeof res->encoding, "%s", ncc_source_encoding(src));
     }
-    if (got == 0 && !p.fatal)
+    if (got == 0 && !p.fatal) {
         res->complete = true;
+        if (cfg->keep_sha256)
+            ncc_source_sha256_hex(src, res->sha256);
+    }
     collect_groups(&p);
     rc = 0;
 out:

@@ -56,6 +56,7 @@ typedef struct ncc_validate_config {
     const char *encoding;  /* NULL or "auto" */
     const char *mtfm_code; /* collection resource code of MTFM lines */
     int errors_kept;       /* row errors kept in the result (default 1000) */
+    bool keep_sha256;      /* compute the raw file's SHA-256 while reading */
 } ncc_validate_config;
 
 typedef struct ncc_kept_issue {
@@ -91,6 +92,7 @@ typedef struct ncc_file_result {
     bool gzip;
     bool complete;             /* the whole file was read */
     bool stopped;              /* the sink asked to stop */
+    char sha256[65];           /* of the raw bytes when keep_sha256 and complete, else "" */
     long long rows_read, rows_valid, rows_rejected;
     long long counts[NCC_CODE_COUNT];
     ncc_kept_issue *file_errors;

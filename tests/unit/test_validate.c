@@ -58,7 +58,7 @@ static void run(const char *text, const char *kind, ncc_file_result *res, collec
 {
     char *path = tu_write_str(text);
     memset(c, 0, sizeof *c);
-    ncc_validate_config cfg = {&set, ref, kind, NULL, "MTFM", 1000};
+    ncc_validate_config cfg = {&set, ref, kind, NULL, "MTFM", 1000, false};
     ncc_sink sink = {c, on_row, on_issue};
     cr_assert_eq(ncc_validate_file(path, &cfg, &sink, res), 0);
     cr_assert_eq(res->rows_read, res->rows_valid + res->rows_rejected, "accounting");
