@@ -701,6 +701,16 @@ int ncc_db_check_conninfo(const char *conninfo, char *err, size_t errlen)
         PQfreemem(perr);
         return -1;
     }
+    /* a password on the command line is visible to every user of the machine (ps) */
+    bool has_password = false;
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
+            has_password = true;
     PQconninfoFree(opts);
+    if (has_password) {
+        set_err(err, errlen, "the connection string holds a password: put it in PGPASSWORD or "
+                             "~/.pgpass instead, never on the command line");
+        return -1;
+    }
     return 0;
 }

@@ -39,7 +39,8 @@ PGconn *ncc_db_connect(const char *conninfo, char *err, size_t errlen);
 
 /*
  * Check that conninfo parses as a key=value string or URI (a usage error when it does not),
- * without connecting. Returns 0, or -1 with libpq's reason in err.
+ * without connecting, and holds no password (passwords come from PGPASSWORD or ~/.pgpass,
+ * never from the command line). Returns 0, or -1 with the reason in err.
  */
 int ncc_db_check_conninfo(const char *conninfo, char *err, size_t errlen);
 

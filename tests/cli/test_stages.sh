@@ -41,6 +41,17 @@ check "mtfm code upper-cased" "4" "$(wc -l <"$T_TMP/lower")"
 "$B/ncc-normalise" >/dev/null 2>&1
 check "normalise usage" "64" "$?"
 
+# a password is never accepted on the command line, and never echoed
+for s in ncc-load ncc-nightly ncc-reconcile; do
+    args=(--dbname "postgresql://u:s3cr3t@localhost/x")
+    [ "$s" = ncc-load ] && args+=("$D/ledger_202324.csv")
+    err=$("$B/$s" "${args[@]}" 2>&1 >/dev/null)
+    check "$s refuses a password in --dbname" "64" "$?"
+    check_absent "$s does not echo the password" "s3cr3t" "$err"
+done
+"$B/ncc-migrate" --dbname "host=/nonexistent password=s3cr3t" >/dev/null 2>"$T_TMP/mig.err"
+check_absent "ncc-migrate does not echo the password" "s3cr3t" "$(cat "$T_TMP/mig.err")"
+
 # every stage answers --help and --version with exit 0
 for s in ncc-validate ncc-ingest ncc-normalise ncc-load ncc-reconcile ncc-nightly ncc-migrate; do
     "$B/$s" --help >/dev/null; check "$s --help" "0" "$?"
