@@ -2,7 +2,10 @@
 #include "cli.h"
 
 #include <iconv.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "ledger.h"
@@ -10,13 +13,21 @@
 
 static bool encoding_known(const char *name)
 {
-    if (!name || strcmp(name, "auto") == 0)
+    if (!name || strcasecmp(name, "auto") == 0)
         return true;
+    if (!*name)
+        return false; /* iconv would take "" as the locale's charset */
     iconv_t cd = iconv_open("UTF-8", name);
     if (cd == (iconv_t)-1)
         return false;
     iconv_close(cd);
     return true;
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
 int ncc_cli_env_open(ncc_cli_env *env, const ncc_cli_flags *f)
@@ -48,21 +59,27 @@ int ncc_cli_env_open(ncc_cli_env *env, const ncc_cli_flags *f)
         return NCC_EXIT_USAGE;
     }
     char err[1024];
-    if (ncc_schema_set_load(ncc_config_get("schema_dir", f->schemas, NULL), &env->schemas, err,
-                            sizeof err) < 0) {
+    const char *schema_dir = ncc_config_get("schema_dir", f->schemas, NULL);
+    if (ncc_schema_set_load(schema_dir, &env->schemas, err, sizeof err) < 0) {
         ncc_error("%s", err);
-        return NCC_EXIT_SOFTWARE;
+        return schema_dir && !is_dir(schema_dir) ? NCC_EXIT_NOINPUT : NCC_EXIT_SOFTWARE;
     }
     if (f->kind && !ncc_schema_find(&env->schemas, f->kind)) {
         ncc_error("unknown kind \"%s\": use cost, ledger, nhssc or supplier", f->kind);
         ncc_cli_env_close(env);
         return NCC_EXIT_USAGE;
     }
-    env->ref = ncc_refdata_load(ncc_config_get("reference_dir", f->reference, NULL), err, sizeof err);
+    const char *ref_dir = ncc_config_get("reference_dir", f->reference, NULL);
+    env->ref = ncc_refdata_load(ref_dir, err, sizeof err);
     if (!env->ref) {
         ncc_error("%s", err);
         ncc_cli_env_close(env);
-        return f->reference ? NCC_EXIT_NOINPUT : NCC_EXIT_SOFTWARE;
+        /* a directory or required file that is not there is missing input; broken files
+         * are our error */
+        char tech[4096];
+        snprintf(tech, sizeof tech, "%s/technology.csv", ref_dir ? ref_dir : NCC_DEFAULT_REFERENCE_DIR);
+        struct stat sb;
+        return stat(tech, &sb) != 0 ? NCC_EXIT_NOINPUT : NCC_EXIT_SOFTWARE;
     }
     env->reference_dir = ncc_refdata_dir(env->ref);
     env->vcfg.schemas = &env->schemas;

@@ -12,14 +12,14 @@
 
 #define WIDTH 80
 
-/* Print text wrapped at WIDTH with a hanging indent. */
+/* Print text wrapped at WIDTH with a hanging indent; words longer than a line are cut. */
 static void wrap(FILE *out, int indent, int hang, const char *text)
 {
     int col = fprintf(out, "%*s", indent, "");
     const char *p = text;
     bool first = true;
     while (*p) {
-        const char *sp = strchr(p, ' ');
+        const char *sp = strpbrk(p, " \n");
         int wlen = sp ? (int)(sp - p) : (int)strlen(p);
         if (!first && col + 1 + wlen > WIDTH - 1) {
             fprintf(out, "\n%*s", hang, "");
@@ -28,11 +28,24 @@ static void wrap(FILE *out, int indent, int hang, const char *text)
             fputc(' ', out);
             col++;
         }
+        while (col + wlen > WIDTH - 1) {
+            /* a word wider than the line: cut it, never between UTF-8 bytes */
+            int room = WIDTH - 1 - col;
+            while (room > 0 && ((unsigned char)p[room] & 0xc0) == 0x80)
+                room--;
+            if (room <= 0)
+                break;
+            fwrite(p, 1, (size_t)room, out);
+            fprintf(out, "\n%*s", hang, "");
+            col = hang;
+            p += room;
+            wlen -= room;
+        }
         fwrite(p, 1, (size_t)wlen, out);
         col += wlen;
         first = false;
         p += wlen;
-        while (*p == ' ')
+        while (*p == ' ' || *p == '\n')
             p++;
     }
     fputc('\n', out);
@@ -94,7 +107,8 @@ int ncc_report_text(FILE *out, const ncc_file_result *res, int n)
         for (; st[k] && k + 1 < sizeof upper; k++)
             upper[k] = (char)(st[k] - 32);
         upper[k] = '\0';
-        fprintf(out, "\n%s\n", r->path);
+        fputc('\n', out);
+        wrap(out, 0, 2, r->path);
         fprintf(out, "  %s: kind %s, encoding %s%s\n", upper, r->schema ? r->schema->kind : "unknown",
                 r->encoding, r->gzip ? ", gzip" : "");
         fprintf(out, "  rows read %lld, valid %lld, rejected %lld\n", r->rows_read, r->rows_valid,

@@ -194,7 +194,9 @@ static int parse_column(json_object *jc, ncc_column *c, const char *file, char *
         c->min_value = json_object_get_int64(v);
     }
     /* codes are upper-cased (contract section 2); text only when asked */
-    c->upper = c->type != NCC_TYPE_TEXT || jbool(jc, "upper");
+    c->upper = jbool(jc, "upper") ||
+               !(c->type == NCC_TYPE_TEXT || c->type == NCC_TYPE_MONEY || c->type == NCC_TYPE_INT ||
+                 c->type == NCC_TYPE_DATE || c->type == NCC_TYPE_PERIOD);
     c->aliases = jstrings(jc, "aliases", &c->naliases, true);
     c->values = jstrings(jc, "values", &c->nvalues, false);
     if (c->type == NCC_TYPE_ENUM && c->nvalues == 0) {

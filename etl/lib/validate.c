@@ -872,14 +872,14 @@ static bool bind_header(pass *p, const ncc_csv_record *hdr)
     const ncc_schema *s = best;
     for (int c = 0; c < s->ncols; c++)
         p->bind[c] = -1;
-    const char *unknown[32];
+    int unknown[32];
     int nunknown = 0, more_unknown = 0;
     bool stop = false;
     for (int i = 0; i < n; i++) {
         int c = ncc_schema_bind(s, folded[i]);
         if (c < 0) {
             if (nunknown < 32)
-                unknown[nunknown++] = folded[i][0] ? hdr->field[i] : "(blank)";
+                unknown[nunknown++] = i;
             else
                 more_unknown++;
             continue;
@@ -915,8 +915,19 @@ static bool bind_header(pass *p, const ncc_csv_record *hdr)
     if (stop)
         goto done;
     if (nunknown) {
+        /* header names are data too: shortened, control characters masked, never PII */
         char names[600];
-        join_names(names, sizeof names, unknown, nunknown);
+        size_t k = 0;
+        names[0] = '\0';
+        for (int u = 0; u < nunknown && k < sizeof names; u++) {
+            char q[96];
+            int f = unknown[u];
+            if (hdr->len[f])
+                ncc_quote_value(hdr->field[f], hdr->len[f], q, sizeof q);
+            else
+                snprintf(q, sizeof q, "(blank)");
+            k += (size_t)snprintf(names + k, sizeof names - k, "%s%s", u ? ", " : "", q);
+        }
         report(p, NCC_W_UNKNOWN_COLUMN, 1, NULL,
                "column(s) not used by a %s file are ignored: %s%s", s->kind, names,
                more_unknown ? " and more" : "");

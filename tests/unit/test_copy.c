@@ -113,8 +113,10 @@ Test(copy, fwrite_plain_and_utf8_text_unchanged)
 {
     ASSERT_ESCAPED("plain text, with \"quotes\" and commas; 100%",
                    "plain text, with \"quotes\" and commas; 100%");
-    ASSERT_ESCAPED("Caf\xc3\xa9 \xe2\x82\xac" "12 \xf0\x9f\x98\x80 na\xc3\xafve",
-                   "Caf\xc3\xa9 \xe2\x82\xac" "12 \xf0\x9f\x98\x80 na\xc3\xafve");
+    ASSERT_ESCAPED("Caf\xc3\xa9 \xe2\x82\xac"
+                   "12 \xf0\x9f\x98\x80 na\xc3\xafve",
+                   "Caf\xc3\xa9 \xe2\x82\xac"
+                   "12 \xf0\x9f\x98\x80 na\xc3\xafve");
     ASSERT_ESCAPED("N", "N");
     ASSERT_ESCAPED(".", ".");
 }

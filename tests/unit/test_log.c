@@ -148,7 +148,8 @@ Test(log, detail_and_hint_lines)
                           "start the cluster with scripts/db start", "cannot connect"));
     ASSERT_LOGGED("test: warning: w\n  detail: only detail\n",
                   ncc_log(NCC_LOG_WARNING, "only detail", NULL, "w"));
-    ASSERT_LOGGED("test: error: e\n  hint: only hint\n", ncc_log(NCC_LOG_ERROR, NULL, "only hint", "e"));
+    ASSERT_LOGGED("test: error: e\n  hint: only hint\n",
+                  ncc_log(NCC_LOG_ERROR, NULL, "only hint", "e"));
 }
 
 Test(log, detail_and_hint_hidden_with_their_message)
