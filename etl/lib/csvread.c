@@ -59,7 +59,7 @@ struct ncc_csv {
 
 static void *limited_realloc(void *p, size_t size)
 {
-    if (size > csv_field_limit + 1)
+    if (size > csv_field_limit) /* libcsv needs no room for a NUL (no CSV_APPEND_NULL) */
         return NULL;
     return realloc(p, size);
 }

@@ -70,6 +70,8 @@ static int keyset_add(keyset *ks, uint64_t fp)
     return 0;
 }
 
+static void utf8_trim_end(char *s);
+
 /* ---- the pass ---- */
 
 typedef struct pass {
@@ -149,6 +151,7 @@ static void report(pass *p, ncc_code code, long line, const char *column, const 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    utf8_trim_end(msg);
     ncc_issue is = {code, line, column, msg};
     record_issue(p->res, p->sink, p->errors_kept, &is);
     ncc_level lv = ncc_code_level(code);
@@ -166,41 +169,66 @@ void ncc_file_result_add_error(ncc_file_result *res, ncc_code code, const char *
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    utf8_trim_end(msg);
     ncc_issue is = {code, 0, column, msg};
     record_issue(res, NULL, 0, &is);
 }
 
 void ncc_quote_value(const char *s, size_t len, char *out, size_t cap)
 {
-    if (ncc_contains_nhs_number(s, len)) {
-        snprintf(out, cap, "(value withheld: it looks like an NHS number)");
-        return;
-    }
-    size_t n = 0, chars = 0;
+    static const char withheld[] = "(value withheld: it looks like an NHS number)";
     if (cap < 8) {
         if (cap)
             out[0] = '\0';
         return;
     }
-    out[n++] = '"';
-    size_t i = 0;
-    for (; i < len && chars < 40 && n + 6 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            c = '?';
-        out[n++] = (char)c;
-        if ((c & 0xc0) != 0x80)
-            chars++;
+    if (ncc_contains_nhs_number(s, len)) {
+        snprintf(out, cap, "%s", withheld);
+        return;
     }
-    /* do not cut a UTF-8 sequence in half */
-    while (i < len && ((unsigned char)s[i] & 0xc0) == 0x80 && n + 5 < cap)
-        out[n++] = s[i++];
+    size_t n = 0, chars = 0, i = 0;
+    out[n++] = '"';
+    while (i < len && chars < 40) {
+        unsigned char c = (unsigned char)s[i];
+        size_t seq = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+                   : (c & 0xf8) == 0xf0 ? 4 : 1;
+        if (i + seq > len)
+            seq = len - i;
+        if (n + seq + 5 > cap) /* whole characters only, room for "...", quote, NUL */
+            break;
+        if (seq == 1)
+            out[n++] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+        else {
+            memcpy(out + n, s + i, seq);
+            n += seq;
+        }
+        i += seq;
+        chars++;
+    }
     if (i < len) {
         memcpy(out + n, "...", 3);
         n += 3;
     }
     out[n++] = '"';
     out[n] = '\0';
+    /* cutting a longer run of digits can leave ten that look like an NHS number */
+    if (ncc_contains_nhs_number(out, n))
+        snprintf(out, cap, "%s", withheld);
+}
+
+/* After a truncating snprintf: drop a UTF-8 sequence cut at the end of s. */
+static void utf8_trim_end(char *s)
+{
+    size_t n = strlen(s), k = n;
+    while (k && ((unsigned char)s[k - 1] & 0xc0) == 0x80)
+        k--;
+    if (!k)
+        return;
+    unsigned char lead = (unsigned char)s[k - 1];
+    size_t want = lead < 0x80 ? 1 : (lead & 0xe0) == 0xc0 ? 2 : (lead & 0xf0) == 0xe0 ? 3
+                : (lead & 0xf8) == 0xf0 ? 4 : 1;
+    if (lead >= 0x80 && n - (k - 1) < want)
+        s[k - 1] = '\0';
 }
 
 static const char *arena_put(pass *p, const char *s, size_t len)
@@ -618,9 +646,17 @@ static void rule_nhssc(pass *p, const rule_cols *rc)
         const ncc_product *prod = ncc_refdata_product(
             p->cfg->ref, ok(p, rc->npc) ? npc->s : NULL, ok(p, rc->npc) ? npc->len : 0,
             ok(p, rc->gtin) ? gtin->s : NULL, ok(p, rc->gtin) ? gtin->len : 0);
+        int64_t units;
         if (prod && ok(p, rc->qty)) {
-            set_value(&p->v[rc->tech], prod->technology_id, strlen(prod->technology_id));
-            put_int(p, rc->units, p->v[rc->qty].i * prod->units_per_issue);
+            if (__builtin_mul_overflow(p->v[rc->qty].i, (int64_t)prod->units_per_issue, &units)) {
+                p->bad[rc->qty] = true;
+                report(p, NCC_E_NUMBER, p->line, "quantity",
+                       "quantity %lld x %lld units per issue is too large to count",
+                       (long long)p->v[rc->qty].i, prod->units_per_issue);
+            } else {
+                set_value(&p->v[rc->tech], prod->technology_id, strlen(prod->technology_id));
+                put_int(p, rc->units, units);
+            }
         }
     }
     if ((rules & NCC_RULE_FIN_YEAR_OF_DATE) && ok(p, rc->date))
@@ -691,6 +727,8 @@ static bool group_key(char *key, size_t *klen, const char *a, size_t alen, const
     return true;
 }
 
+/* Add the row to its groups: 0, -1 when a map is full, -2 when the MTFM units of the
+ * group would no longer fit in 64 bits (nothing is added then). */
 static int aggregate(pass *p)
 {
     const ncc_schema *s = p->schema;
@@ -701,6 +739,19 @@ static int aggregate(pass *p)
     const ncc_value *fy = &p->v[s->tot_fin_year], *org = &p->v[s->tot_org];
     if (!fy->s || !org->s)
         return 0;
+    total_acc *mt = NULL;
+    int64_t units = 0;
+    if (s->mtfm_tech >= 0 && p->v[s->mtfm_tech].s) {
+        const ncc_value *tech = &p->v[s->mtfm_tech];
+        if (group_key(key, &klen, fy->s, fy->len, org->s, org->len, tech->s, tech->len)) {
+            mt = ncc_strmap_get(p->mtfm, key, klen);
+            int64_t add = s->mtfm_units >= 0 ? p->v[s->mtfm_units].i : 0;
+            if (__builtin_add_overflow(mt ? (int64_t)mt->units : 0, add, &units))
+                return -2;
+            if (!mt && !(mt = ncc_strmap_upsert(p->mtfm, key, klen, NULL)))
+                return -1;
+        }
+    }
     if (s->tot_amount >= 0) {
         const char *feed = s->feed_literal;
         size_t feedlen = feed ? strlen(feed) : 0;
@@ -716,18 +767,11 @@ static int aggregate(pass *p)
             t->amount += p->v[s->tot_amount].m;
         }
     }
-    if (s->mtfm_tech >= 0 && p->v[s->mtfm_tech].s) {
-        const ncc_value *tech = &p->v[s->mtfm_tech];
-        if (group_key(key, &klen, fy->s, fy->len, org->s, org->len, tech->s, tech->len)) {
-            total_acc *t = ncc_strmap_upsert(p->mtfm, key, klen, NULL);
-            if (!t)
-                return -1;
-            t->rows++;
-            if (s->mtfm_units >= 0)
-                t->units += p->v[s->mtfm_units].i;
-            if (s->mtfm_amount >= 0)
-                t->amount += p->v[s->mtfm_amount].m;
-        }
+    if (mt) {
+        mt->rows++;
+        mt->units = units;
+        if (s->mtfm_amount >= 0)
+            mt->amount += p->v[s->mtfm_amount].m;
     }
     return 0;
 }
@@ -1001,8 +1045,18 @@ static int process_row(pass *p, ncc_csv_record *rec, const rule_cols *rc, int nh
         p->res->rows_rejected++;
         return 0;
     }
+    int ag = aggregate(p);
+    if (ag == -2) {
+        const ncc_column *uc = &s->cols[s->mtfm_units];
+        report(p, NCC_E_NUMBER, p->line, uc->name,
+               "%s %lld makes the units of this fin_year, organisation and technology too large "
+               "to count (over 9223372036854775807): check the value",
+               uc->name, (long long)p->v[s->mtfm_units].i);
+        p->res->rows_rejected++;
+        return 0;
+    }
     p->res->rows_valid++;
-    if (aggregate(p) < 0) {
+    if (ag < 0) {
         report(p, NCC_F_UNREADABLE, p->line, NULL,
                "more than %zu distinct (fin_year, org_code, feed or technology) groups: split "
                "the file",
