@@ -1,0 +1,275 @@
+#!/usr/bin/env bash
+# tests/integration/test_scaleout_keys.sh - the warehouse schema can be distributed by org_code
+# with Citus (DESIGN.md §4, docs/scale-out.md, sql/citus/):
+#   1. on a fresh migrated database, the catalogue says that every primary key, unique
+#      constraint, unique index and exclusion constraint of every table in core includes
+#      org_code as a key column; every core table has org_code NOT NULL, of one type and
+#      collation; every core table has a primary key; core.cost_line is partitioned by list on
+#      fin_year, one level deep; every core table and partition has row-level security on;
+#   2. without the citus extension, each file of sql/citus/ raises its notice and changes
+#      nothing;
+#   3. the plain-PostgreSQL part of the move (sql/citus/02_portable.sql, applied with
+#      ncc.citus_portable=on) leaves no policy with a subquery, keeps the benchmark and the
+#      reconciliation of the fixtures exactly as before, and gives each trust its own rows
+#      through the per-role policies.
+# Offenders are listed by name.
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+migrate=$NCC_BIN/ncc-migrate
+load=$NCC_BIN/ncc-load
+rec=$NCC_BIN/ncc-reconcile
+for x in "$migrate" "$load" "$rec"; do
+    [[ -x $x ]] || { echo "$x not built" >&2; exit 1; }
+done
+citus_dir=$NCC_ROOT/sql/citus
+demo=$NCC_ROOT/fixtures/demo
+expected=$NCC_ROOT/tests/data/expected
+T=$NCC_IT_TMP
+
+ncc_it_setup scaleout_keys
+export NCC_SQL_DIR=$NCC_ROOT/sql NCC_SCHEMA_DIR=$NCC_ROOT/schemas
+export NCC_REFERENCE_DIR=$NCC_ROOT/fixtures/reference NCC_CONFIG=$NCC_IT_TMP/no-such-ncc.conf
+unset NCC_RECONCILE_TOLERANCE NCC_MTFM_CODE NCC_LEDGER_TOLERANCE NCC_MAX_REJECT_RATE || true
+
+assert_status 0 "ncc-migrate migrates a fresh database" -- "$migrate"
+
+# =============================================================================================
+# 1. The catalogue of schema core
+# =============================================================================================
+
+# Tables of core: plain and partitioned tables, partitions included.
+CORE_TABLES="SELECT c.oid, c.oid::regclass::text AS name, c.relkind, c.relispartition, c.relrowsecurity
+             FROM pg_class c WHERE c.relnamespace = 'core'::regnamespace AND c.relkind IN ('r', 'p')"
+
+# unique indexes (primary keys and unique constraints have one) and exclusion constraints
+# whose key columns (not INCLUDE columns, not expressions) do not hold org_code
+KEY_OFFENDERS="
+    SELECT string_agg(format('%s (index %s on %s: %s)', coalesce(con.conname, 'unique index'),
+                             i.indexrelid::regclass, i.indrelid::regclass, pg_get_indexdef(i.indexrelid)),
+                      '; ' ORDER BY i.indrelid::regclass::text, i.indexrelid::regclass::text)
+    FROM pg_index i
+    JOIN ($CORE_TABLES) t ON t.oid = i.indrelid
+    LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
+    WHERE (i.indisunique OR i.indisexclusion)
+      AND NOT EXISTS (SELECT 1 FROM pg_attribute a
+                      WHERE a.attrelid = i.indrelid AND a.attname = 'org_code'
+                        AND a.attnum = ANY ((i.indkey::int2[])[0:i.indnkeyatts - 1]))"
+CONSTRAINT_OFFENDERS="
+    SELECT string_agg(format('%s on %s', con.conname, con.conrelid::regclass), '; ' ORDER BY con.conname)
+    FROM pg_constraint con JOIN ($CORE_TABLES) t ON t.oid = con.conrelid
+    WHERE con.contype IN ('p', 'u', 'x')
+      AND NOT EXISTS (SELECT 1 FROM pg_attribute a
+                      WHERE a.attrelid = con.conrelid AND a.attname = 'org_code' AND a.attnum = ANY (con.conkey))"
+NOT_NULL_OFFENDERS="
+    SELECT string_agg(t.name, ', ' ORDER BY t.name) FROM ($CORE_TABLES) t
+    WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = t.oid AND a.attname = 'org_code'
+                        AND a.attnotnull AND NOT a.attisdropped)"
+RLS_OFFENDERS="SELECT string_agg(t.name, ', ' ORDER BY t.name) FROM ($CORE_TABLES) t WHERE NOT t.relrowsecurity"
+
+check_keys() { # label
+    local label=$1
+    assert_eq "" "$(ncc_it_sql "$KEY_OFFENDERS")" \
+        "$label: every primary key, unique constraint, unique index and exclusion constraint in core includes org_code (offenders listed)"
+    assert_eq "" "$(ncc_it_sql "$CONSTRAINT_OFFENDERS")" \
+        "$label: every key constraint (pg_constraint p/u/x) in core names org_code (offenders listed)"
+}
+
+n_parents=$(ncc_it_sql "SELECT count(*) FROM ($CORE_TABLES) t WHERE NOT t.relispartition")
+n_all=$(ncc_it_sql "SELECT count(*) FROM ($CORE_TABLES) t")
+assert_eq "" "$(ncc_it_sql "
+    SELECT string_agg(want, ', ') FROM unnest(ARRAY['core.cost_line', 'core.submission', 'core.ledger',
+        'core.nhssc_sales_line', 'core.supplier_sales', 'core.mtfm_activity']) want
+    WHERE want NOT IN (SELECT name FROM ($CORE_TABLES) t)")" \
+    "the tables of the contract and core.mtfm_activity are in core ($n_parents tables, $n_all with partitions)"
+
+check_keys "fresh database"
+n_unique=$(ncc_it_sql "SELECT count(*) FROM pg_index i JOIN ($CORE_TABLES) t ON t.oid = i.indrelid
+                       WHERE i.indisunique OR i.indisexclusion")
+assert_eq "$n_all" "$(ncc_it_sql "SELECT count(DISTINCT i.indrelid) FROM pg_index i JOIN ($CORE_TABLES) t ON t.oid = i.indrelid
+                                  WHERE i.indisprimary")" \
+    "every core table and partition has a primary key ($n_unique unique indexes checked)"
+
+assert_eq "" "$(ncc_it_sql "$NOT_NULL_OFFENDERS")" \
+    "every core table has org_code NOT NULL, the distribution column (offenders listed)"
+assert_eq "1 character varying(5)" "$(ncc_it_sql "
+    SELECT count(DISTINCT (a.atttypid, a.attcollation)) || ' ' || min(format_type(a.atttypid, a.atttypmod))
+    FROM ($CORE_TABLES) t JOIN pg_attribute a ON a.attrelid = t.oid AND a.attname = 'org_code'")" \
+    "org_code has one type and collation in every core table (Citus colocates only such tables)"
+
+assert_eq "l fin_year" "$(ncc_it_sql "
+    SELECT p.partstrat::text || ' ' || string_agg(a.attname, ',' ORDER BY a.attnum)
+    FROM pg_partitioned_table p JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = ANY (p.partattrs)
+    WHERE p.partrelid = 'core.cost_line'::regclass GROUP BY p.partstrat")" \
+    "core.cost_line is partitioned by list on fin_year"
+assert_eq "26 26" "$(ncc_it_sql "
+    SELECT count(*) || ' ' || count(*) FILTER (WHERE c.relkind = 'r')
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'core.cost_line'::regclass")" \
+    "core.cost_line has 26 partitions (201516 to 204041), each a plain table: one level, as Citus requires"
+assert_eq "" "$(ncc_it_sql "
+    SELECT string_agg(t.name, ', ') FROM ($CORE_TABLES) t
+    WHERE t.relkind = 'p' AND t.name <> 'core.cost_line'")" \
+    "no other core table is partitioned (offenders listed)"
+
+assert_eq "" "$(ncc_it_sql "$RLS_OFFENDERS")" \
+    "every core table and partition has row-level security enabled (offenders listed)"
+
+# The checks are not vacuous: a table breaking every rule is named by each of them.
+ncc_it_sql "CREATE TABLE core.ncc_it_offender (id int PRIMARY KEY, org_code varchar(5), u text UNIQUE,
+                                               EXCLUDE USING btree (u WITH =))"
+assert_match 'ncc_it_offender_pkey .*ncc_it_offender_u_excl .*ncc_it_offender_u_key ' "$(ncc_it_sql "$KEY_OFFENDERS")" \
+    "a core table whose primary key, unique and exclusion constraints lack org_code is named by the key check"
+assert_match 'ncc_it_offender_pkey.*ncc_it_offender_u_excl.*ncc_it_offender_u_key' "$(ncc_it_sql "$CONSTRAINT_OFFENDERS")" \
+    "... and by the constraint check"
+assert_eq "core.ncc_it_offender" "$(ncc_it_sql "$NOT_NULL_OFFENDERS")" "... its nullable org_code by the NOT NULL check"
+assert_eq "core.ncc_it_offender" "$(ncc_it_sql "$RLS_OFFENDERS")" "... its missing row-level security by the RLS check"
+ncc_it_sql "DROP TABLE core.ncc_it_offender"
+assert_eq "" "$(ncc_it_sql "SELECT string_agg(t.name, ', ' ORDER BY t.name) FROM ($CORE_TABLES) t
+                            WHERE NOT t.relispartition
+                              AND NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = t.oid)")" \
+    "every core table (not partition) has its policies (offenders listed)"
+
+SUBLINK_POLICIES="SELECT string_agg(format('%s on %s', p.polname, p.polrelid::regclass), ', '
+                                    ORDER BY p.polrelid::regclass::text, p.polname)
+                  FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+                  WHERE c.relnamespace = 'core'::regnamespace
+                    AND (p.polqual::text LIKE '%{SUBLINK%' OR coalesce(p.polwithcheck::text, '') LIKE '%{SUBLINK%')"
+sublinks=$(ncc_it_sql "$SUBLINK_POLICIES")
+if [[ -n $sublinks ]]; then
+    echo "# note: policies with a subquery, which Citus refuses and sql/citus/02_portable.sql replaces: $sublinks"
+fi
+
+# =============================================================================================
+# 2. sql/citus/ without the citus extension
+# =============================================================================================
+
+# Everything the files could change: relations, policies, functions, constraints, ACLs.
+snapshot() {
+    ncc_it_sql "
+    SELECT md5(string_agg(x, E'\n' ORDER BY x)) FROM (
+        SELECT format('rel %s %s %s %s', c.oid::regclass, c.relkind, c.relacl, c.relrowsecurity) AS x
+        FROM pg_class c WHERE c.relnamespace::regnamespace::text IN ('public', 'ref', 'core', 'mart', 'audit')
+      UNION ALL
+        SELECT format('pol %s %s %s %s', p.polrelid::regclass, p.polname, p.polroles, pg_get_expr(p.polqual, p.polrelid))
+        FROM pg_policy p
+      UNION ALL
+        SELECT format('fn %s %s %s', p.oid::regprocedure, md5(p.prosrc), p.proacl)
+        FROM pg_proc p WHERE p.pronamespace::regnamespace::text IN ('public', 'ref', 'core', 'mart', 'audit')
+      UNION ALL
+        SELECT format('con %s %s', c.conrelid::regclass, c.conname) FROM pg_constraint c
+        WHERE c.connamespace::regnamespace::text IN ('public', 'ref', 'core', 'mart', 'audit')
+      UNION ALL
+        SELECT format('ext %s', extname) FROM pg_extension) s"
+}
+
+nfiles=0
+for f in "$citus_dir"/0*.sql; do
+    [[ -e $f ]] && nfiles=$((nfiles + 1))
+done
+assert_match '^[1-9]' "$nfiles" "sql/citus/ holds the distribution DDL ($nfiles files)"
+if [[ -n $(ncc_it_sql "SELECT 1 FROM pg_available_extensions WHERE name = 'citus'") ]]; then
+    echo "# skipped: the citus extension is installed on this server, so sql/citus/ would really run"
+else
+    before=$(snapshot)
+    for f in "$citus_dir"/0*.sql; do
+        b=$(basename "$f")
+        assert_status 0 "$b runs without citus" -- psql -X -q -v ON_ERROR_STOP=1 -f "$f"
+        assert_match "NOTICE: +sql/citus/$b: the citus extension is not installed on this server .*nothing done" \
+            "$NCC_IT_ERR" "$b says that it did nothing because citus is not installed"
+    done
+    assert_eq "$before" "$(snapshot)" "without citus, sql/citus/ changes nothing in the catalogue"
+fi
+
+# =============================================================================================
+# 3. The plain-PostgreSQL part of the move, on the fixtures
+# =============================================================================================
+
+assert_status 0 "the demo fixtures load, ledger first" -- "$load" \
+    "$demo/ledger_202324.csv" \
+    "$demo/cost_RAA_202324_APC.csv" "$demo/cost_RAA_202324_OP.csv" "$demo/cost_RAA_202425_APC.csv" \
+    "$demo/cost_RBB_202324_APC.csv" "$demo/cost_RCC_202324_APC.csv.gz" \
+    "$demo/nhssc_extract_2023_24.csv" "$demo/supplier_return_2023_24.csv"
+bench_csv() {
+    psql -X -q --csv -v ON_ERROR_STOP=1 -c "
+        SELECT fin_year, technology_id, org_code, units, cost, unit_cost, national_unit_cost,
+               median_unit_cost, p25_unit_cost, p75_unit_cost, n_orgs, cost_index
+        FROM mart.mtfm_benchmark ORDER BY fin_year, technology_id, org_code"
+}
+assert_status 0 "ncc-reconcile with the functions of sql/" -- "$rec" -o "$T/rec_before.csv"
+assert_eq "$(cat "$expected/mtfm_benchmark.csv")" "$(bench_csv)" \
+    "before: mart.mtfm_benchmark equals tests/data/expected/mtfm_benchmark.csv"
+
+assert_status 0 "sql/citus/02_portable.sql applies on plain PostgreSQL with ncc.citus_portable=on" -- \
+    env PGOPTIONS="-c ncc.citus_portable=on" psql -X -q -v ON_ERROR_STOP=1 -f "$citus_dir/02_portable.sql"
+assert_match 'per-trust policies written' "$NCC_IT_ERR" "02_portable.sql reports what it did"
+assert_eq "" "$(ncc_it_sql "$SUBLINK_POLICIES")" "after 02_portable.sql no core policy holds a subquery (Citus-ready)"
+assert_eq "" "$(ncc_it_sql "SELECT string_agg(t.name, ', ') FROM ($CORE_TABLES) t
+                            WHERE NOT t.relispartition
+                              AND NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = t.oid AND p.polname = 'loader_all')")" \
+    "after 02_portable.sql every core table keeps the loader's policy"
+check_keys "after 02_portable.sql"
+
+assert_status 0 "ncc-reconcile with the two-step mart.refresh_benchmark()" -- "$rec" -o "$T/rec_after.csv"
+assert_eq "" "$NCC_IT_ERR" "ncc-reconcile stays quiet with the two-step function (no notice on stderr)"
+assert_eq "$(cat "$expected/mtfm_benchmark.csv")" "$(bench_csv)" \
+    "after: the two-step benchmark equals tests/data/expected/mtfm_benchmark.csv"
+assert_eq "$(md5sum <"$expected/reconciliation.csv")" "$(md5sum <"$T/rec_after.csv")" \
+    "after: the reconciliation CSV is still tests/data/expected/reconciliation.csv"
+assert_eq "8" "$(ncc_it_sql "SELECT mart.refresh_benchmark()")" \
+    "mart.refresh_benchmark() can be called again in the same session (8 rows)"
+
+# ---- per-trust policies -----------------------------------------------------------------------
+
+p=ncc_it_sok_$$
+drop_roles() {
+    local r
+    for r in alice bob carol dave; do
+        PGOPTIONS="-c client_min_messages=warning" psql -XAtq -d postgres -c "DROP ROLE IF EXISTS ${p}_$r"
+    done
+    for r in grp_a grp_b grp_none; do
+        # the per-role policies name the group roles: drop those first (in the test database)
+        PGOPTIONS="-c client_min_messages=warning" psql -XAtq -d "$NCC_IT_DB" \
+            -c "DO \$\$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${p}_$r') THEN
+                    EXECUTE 'DROP OWNED BY ${p}_$r'; END IF; END \$\$"
+        PGOPTIONS="-c client_min_messages=warning" psql -XAtq -d postgres -c "DROP ROLE IF EXISTS ${p}_$r"
+    done
+}
+drop_roles # leftovers of an interrupted run with the same pid
+ncc_it_on_exit "drop_roles"
+ncc_it_sql "CREATE ROLE ${p}_grp_a NOLOGIN IN ROLE ncc_trust;
+            CREATE ROLE ${p}_grp_b NOLOGIN IN ROLE ncc_trust;
+            CREATE ROLE ${p}_grp_none NOLOGIN IN ROLE ncc_trust;
+            CREATE ROLE ${p}_alice LOGIN IN ROLE ${p}_grp_a;
+            CREATE ROLE ${p}_bob LOGIN IN ROLE ${p}_grp_b;
+            CREATE ROLE ${p}_carol LOGIN IN ROLE ${p}_grp_none;
+            CREATE ROLE ${p}_dave LOGIN IN ROLE ${p}_grp_a, ${p}_grp_b;
+            INSERT INTO ref.trust_role (role_name, org_code) VALUES
+                ('${p}_grp_a', 'RAA'), ('${p}_grp_b', 'RBB'), ('${p}_grp_b', 'RCC'), ('${p}_no_such_role', 'RBB')"
+assert_eq "12" "$(ncc_it_sql "SELECT ref.apply_trust_roles()")" \
+    "ref.apply_trust_roles() writes one policy per existing mapped role and core table (2 x 6)"
+assert_eq "0" "$(ncc_it_sql "SELECT ref.apply_trust_roles()")" "ref.apply_trust_roles() again changes nothing"
+assert_eq "" "$(ncc_it_sql "$SUBLINK_POLICIES")" "the per-role policies hold no subquery"
+
+orgs_of() { # user table
+    psql -XAtq -v ON_ERROR_STOP=1 -U "${p}_$1" \
+        -c "SELECT coalesce(string_agg(DISTINCT org_code, ',' ORDER BY org_code), '-') FROM $2" 2>&1 || true
+}
+for tbl in core.cost_line core.submission core.mtfm_activity core.nhssc_sales_line; do
+    assert_eq "RAA" "$(orgs_of alice "$tbl")" "a member of the RAA group reads RAA's rows of $tbl only"
+    assert_eq "RBB,RCC" "$(orgs_of bob "$tbl")" "a member of the RBB+RCC group reads those rows of $tbl only"
+done
+assert_eq "RAA,RBB,RCC" "$(orgs_of dave core.cost_line)" "a member of both groups reads the rows of both"
+assert_eq "-" "$(orgs_of carol core.cost_line)" "a trust member whose group is not mapped reads no row"
+assert_eq "RCC" "$(orgs_of bob core.supplier_sales)" "core.supplier_sales: RBB+RCC group reads RCC's returns"
+assert_match 'permission denied' "$(orgs_of alice core.cost_line_202324)" \
+    "the partitions stay closed to trusts (query the parent)"
+assert_match 'permission denied' "$(orgs_of alice mart.reconciliation)" "trusts still cannot read mart"
+
+ncc_it_sql "DELETE FROM ref.trust_role WHERE role_name = '${p}_grp_b' AND org_code = 'RCC'"
+assert_eq "RBB,RCC" "$(orgs_of bob core.cost_line)" "a mapping change takes effect only when applied"
+assert_eq "12" "$(ncc_it_sql "SELECT ref.apply_trust_roles()")" \
+    "ref.apply_trust_roles() after the change rewrites the changed group's 6 policies (drop + create)"
+assert_eq "RBB" "$(orgs_of bob core.cost_line)" "after applying, the group reads RBB only"
+assert_eq "RAA" "$(orgs_of alice core.cost_line)" "the other group is unchanged"
+
+ncc_it_finish
