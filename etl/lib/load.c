@@ -480,6 +480,10 @@ int ncc_load_file(PGconn *c, const char *path, const ncc_load_options *o, ncc_lo
         rc = quarantine(&l, r, o, path, started);
         goto out;
     }
+    if (o->before_replace && o->before_replace(o->replace_ctx) != 0) {
+        snprintf(l.err, sizeof l.err, "the load was called off before its rows were replaced");
+        goto fail_db;
+    }
     if (r->rows_loaded && replace_rows(&l, r) < 0)
         goto fail_db;
     r->status = NCC_LOAD_LOADED;

@@ -33,6 +33,11 @@ typedef struct ncc_load_options {
     /* every error and warning as found (e.g. for a rejects file); may be NULL */
     void (*issue)(void *ctx, const ncc_issue *issue);
     void *issue_ctx;
+    /* called when the file is staged and judged good, before its rows replace the
+     * warehouse's (its transaction still open); non-zero aborts the load as a
+     * failure. ncc-nightly --jobs uses it to commit files in name order. May be NULL. */
+    int (*before_replace)(void *ctx);
+    void *replace_ctx;
 } ncc_load_options;
 
 typedef enum ncc_load_status {

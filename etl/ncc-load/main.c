@@ -133,7 +133,7 @@ int main(int argc, char **argv)
         status = db_failed ? NCC_EXIT_UNAVAILABLE : NCC_EXIT_SOFTWARE;
         goto out;
     }
-    ncc_load_options lo = {&env.vcfg, env.max_reject_rate, env.ledger_tolerance, 0, NULL, NULL, NULL};
+    ncc_load_options lo = {&env.vcfg, env.max_reject_rate, env.ledger_tolerance, 0, NULL, NULL, NULL, NULL, NULL};
     bool missing = false, quarantined = false;
     for (int i = optind; i < argc; i++) {
         const char *path = argv[i];

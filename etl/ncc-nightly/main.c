@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -272,7 +273,7 @@ static void on_issue(void *ctx, const ncc_issue *is)
 
 /* Load one file on conn; the errors go to errors_path. Fills *o. -1: database failure. */
 static int load_one(PGconn *conn, const settings *st, const item *it, const char *errors_path,
-                    outcome *o)
+                    outcome *o, int (*before_replace)(void *), void *replace_ctx)
 {
     memset(o, 0, sizeof *o);
     char err[512];
@@ -283,7 +284,7 @@ static int load_one(PGconn *conn, const settings *st, const item *it, const char
         return -1;
     }
     ncc_load_options lo = {&st->env.vcfg, st->env.max_reject_rate, st->env.ledger_tolerance,
-                           st->run_id, it->name, on_issue, &ef};
+                           st->run_id, it->name, on_issue, &ef, before_replace, replace_ctx};
     ncc_load_result r;
     int rc = ncc_load_file(conn, it->path, &lo, &r);
     /* load-time file errors were found after the pass: add them to the errors file */
@@ -401,19 +402,35 @@ static void run_serial(settings *st, PGconn *conn, item *items, int n, tally *t)
         outcome o;
         progress(i + 1, n, items[i].name);
         errors_path_of(st, &items[i], errors_path, sizeof errors_path);
-        load_one(conn, st, &items[i], errors_path, &o);
+        load_one(conn, st, &items[i], errors_path, &o, NULL, NULL);
         record(st, t, &items[i], &o, errors_path);
     }
 }
 
 typedef struct worker {
     pid_t pid;
-    int fd;
+    int fd;      /* messages from the worker: 'R' (staged, ready to replace) or 'O' + outcome */
+    int go;      /* to the worker: one byte when it may replace and commit */
     int index;
+    bool ready;
 } worker;
 
+typedef struct turn {
+    int fd_out, fd_go;
+} turn;
+
+/* In a worker, before its rows replace the warehouse's: tell the parent, wait for the turn. */
+static int wait_turn(void *ctx)
+{
+    turn *tn = ctx;
+    char c = 'R';
+    if (write(tn->fd_out, &c, 1) != 1 || read(tn->fd_go, &c, 1) != 1)
+        return -1;
+    return 0;
+}
+
 /* A worker process: its own connection, one file, the outcome on fd. */
-static void worker_main(settings *st, const item *it, int fd)
+static void worker_main(settings *st, const item *it, int fd, int go)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() == 1)
@@ -422,19 +439,28 @@ static void worker_main(settings *st, const item *it, int fd)
     memset(&o, 0, sizeof o);
     char err[512], errors_path[2048];
     errors_path_of(st, it, errors_path, sizeof errors_path);
+    turn tn = {fd, go};
     PGconn *conn = ncc_db_connect(st->dbname, err, sizeof err);
     if (!conn) {
         o.status = NCC_LOAD_DB_ERROR;
         snprintf(o.message, sizeof o.message, "%s", err);
     } else {
-        load_one(conn, st, it, errors_path, &o);
+        load_one(conn, st, it, errors_path, &o, wait_turn, &tn);
         PQfinish(conn);
     }
-    ssize_t w = write(fd, &o, sizeof o);
+    char tag = 'O';
+    ssize_t w = write(fd, &tag, 1);
+    if (w == 1)
+        w = write(fd, &o, sizeof o);
     _exit(w == (ssize_t)sizeof o ? 0 : 1);
 }
 
-/* Parallel loads: up to jobs worker processes, one phase (kind) after another. */
+/*
+ * Parallel loads: up to jobs worker processes, one phase (kind) after another. Files are
+ * validated and staged in parallel, but replace and commit in name order (a worker waits
+ * for its turn once staged), so the file whose name sorts last wins exactly as with
+ * --jobs 1. The earliest unfinished file is always running, so the turns cannot deadlock.
+ */
 static void run_parallel(settings *st, item *items, int n, tally *t)
 {
     worker w[MAX_JOBS];
@@ -443,53 +469,90 @@ static void run_parallel(settings *st, item *items, int n, tally *t)
         int next = 0, running = 0;
         while (next < n && items[next].phase != phase)
             next++;
+        int turn_of = next; /* the file whose turn it is to replace and commit */
+        bool *finished = calloc((size_t)n + 1, sizeof *finished);
+        if (!finished)
+            break;
         for (;;) {
             while (running < st->jobs && next < n && items[next].phase == phase && !t->db_failed) {
-                int fds[2];
+                int fds[2], gos[2];
                 if (pipe(fds) != 0)
                     break;
+                if (pipe(gos) != 0) {
+                    close(fds[0]);
+                    close(fds[1]);
+                    break;
+                }
                 fflush(NULL);
                 pid_t pid = fork();
                 if (pid == 0) {
                     close(fds[0]);
-                    worker_main(st, &items[next], fds[1]);
+                    close(gos[1]);
+                    worker_main(st, &items[next], fds[1], gos[0]);
                 }
                 close(fds[1]);
+                close(gos[0]);
                 if (pid < 0) {
                     close(fds[0]);
+                    close(gos[1]);
                     break;
                 }
-                w[running++] = (worker){pid, fds[0], next};
+                w[running++] = (worker){pid, fds[0], gos[1], next, false};
                 next++;
             }
             if (!running)
                 break;
-            int status;
-            pid_t pid = waitpid(-1, &status, 0);
-            if (pid < 0)
+            /* give the turn to the next file in name order when it is staged */
+            while (turn_of < n && items[turn_of].phase == phase && finished[turn_of])
+                turn_of++;
+            for (int k = 0; k < running; k++)
+                if (w[k].index == turn_of && w[k].ready && w[k].go >= 0) {
+                    char c = 'G';
+                    if (write(w[k].go, &c, 1) != 1)
+                        ncc_debug("worker %ld gone before its turn", (long)w[k].pid);
+                    close(w[k].go);
+                    w[k].go = -1;
+                }
+            struct pollfd pfd[MAX_JOBS];
+            for (int k = 0; k < running; k++)
+                pfd[k] = (struct pollfd){w[k].fd, POLLIN, 0};
+            if (poll(pfd, (nfds_t)running, -1) < 0 && errno != EINTR)
                 break;
             for (int k = 0; k < running; k++) {
-                if (w[k].pid != pid)
+                if (!(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
                     continue;
+                char tag = 0;
+                ssize_t got = read(w[k].fd, &tag, 1);
+                if (got == 1 && tag == 'R') {
+                    w[k].ready = true;
+                    continue;
+                }
                 outcome o;
-                char errors_path[2048];
                 const item *it = &items[w[k].index];
-                /* the worker's errors file carries the worker's pid */
-                snprintf(errors_path, sizeof errors_path, "%s/.%s.errors.csv.%ld.tmp",
-                         st->quarantine, it->name, (long)pid);
-                if (read(w[k].fd, &o, sizeof o) != (ssize_t)sizeof o) {
+                if (got != 1 || tag != 'O' || read(w[k].fd, &o, sizeof o) != (ssize_t)sizeof o) {
                     memset(&o, 0, sizeof o);
                     o.status = NCC_LOAD_DB_ERROR;
                     snprintf(o.message, sizeof o.message, "worker for \"%s\" ended without a result",
                              it->name);
                 }
+                int status;
+                waitpid(w[k].pid, &status, 0);
                 close(w[k].fd);
+                if (w[k].go >= 0)
+                    close(w[k].go);
+                char errors_path[2048];
+                /* the worker's errors file carries the worker's pid */
+                snprintf(errors_path, sizeof errors_path, "%s/.%s.errors.csv.%ld.tmp",
+                         st->quarantine, it->name, (long)w[k].pid);
+                finished[w[k].index] = true;
                 progress(++done, n, it->name);
                 record(st, t, it, &o, errors_path);
                 w[k] = w[--running];
-                break;
+                pfd[k] = pfd[running];
+                k--;
             }
         }
+        free(finished);
     }
 }
 
