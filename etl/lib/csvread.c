@@ -51,6 +51,7 @@ struct ncc_csv {
     int nfields;
     bool oversize;
 
+    bool field_too_long; /* a field of limit + 1 bytes slipped through libcsv's buffer */
     ncc_code err_code;
     long err_line;
     char err_msg[512];
@@ -59,7 +60,9 @@ struct ncc_csv {
 
 static void *limited_realloc(void *p, size_t size)
 {
-    if (size > csv_field_limit) /* libcsv needs no room for a NUL (no CSV_APPEND_NULL) */
+    /* libcsv grows its buffer before it reads the byte after a field: one byte of slack
+     * lets a field of exactly the limit through; on_field enforces the limit itself */
+    if (size > csv_field_limit + 1)
         return NULL;
     return realloc(p, size);
 }
@@ -76,6 +79,8 @@ static void on_field(void *data, size_t len, void *ctx)
     while (len && (s[len - 1] == ' ')) {
         len--;
     }
+    if (len > c->lim.field_max)
+        c->field_too_long = true;
     int i = c->nfields++;
     if (i >= c->lim.columns_max)
         return;
@@ -153,7 +158,7 @@ static int fail(ncc_csv *c, ncc_code code, long line, const char *fmt, ...)
 static int parse_error(ncc_csv *c)
 {
     int e = csv_error(&c->parser);
-    if (e == CSV_ENOMEM || e == CSV_ETOOBIG)
+    if (c->field_too_long || e == CSV_ENOMEM || e == CSV_ETOOBIG)
         return fail(c, NCC_F_CSV_SYNTAX, c->start_line,
                     "a value in the record starting on line %ld is longer than %zu bytes "
                     "(reached line %ld): a quote is probably opened and never closed",
@@ -208,6 +213,8 @@ int ncc_csv_next(ncc_csv *c, ncc_csv_record *rec)
                                 "closed before the end of the file: add the closing '\"'",
                                 c->start_line);
                 }
+                if (c->field_too_long)
+                    return parse_error(c);
                 if (c->record_done) {
                     fill_record(c, rec);
                     return 1;
@@ -228,7 +235,7 @@ int ncc_csv_next(ncc_csv *c, ncc_csv_record *rec)
         if (c->parser.pstate == LIBCSV_ROW_NOT_BEGUN && !c->record_done)
             c->start_line = c->line;
         size_t done = csv_parse(&c->parser, p, seg, on_field, on_record, c);
-        if (done != seg)
+        if (done != seg || c->field_too_long)
             return parse_error(c);
         c->chunk_pos += seg;
         if (nl)

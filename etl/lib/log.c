@@ -42,13 +42,29 @@ void ncc_log(ncc_log_level level, const char *detail, const char *hint, const ch
     if (level > log_level)
         return;
     bool colour = ncc_log_is_tty();
+    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s: %s%s%s: ", log_progname, colour ? colours[level] : "", names[level],
-            colour ? "\033[0m" : "");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* one line: libpq and others put newlines and tabs in their messages */
+    size_t n = 0;
+    for (size_t i = 0; msg[i]; i++) {
+        char ch = msg[i];
+        if (ch == '\n' || ch == '\r' || ch == '\t') {
+            if (n && msg[n - 1] != ' ' && msg[i + 1])
+                msg[n++] = ' ';
+            continue;
+        }
+        if (ch == ' ' && n && msg[n - 1] == ' ')
+            continue;
+        msg[n++] = ch;
+    }
+    while (n && msg[n - 1] == ' ')
+        n--;
+    msg[n] = '\0';
+    fprintf(stderr, "%s: %s%s%s: %s\n", log_progname, colour ? colours[level] : "", names[level],
+            colour ? "\033[0m" : "", msg);
     if (detail)
         fprintf(stderr, "  detail: %s\n", detail);
     if (hint)

@@ -587,6 +587,15 @@ static int begin_run(PGconn *conn, settings *st, char *err, size_t errlen)
     }
     st->run_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
+    /* runs that were killed or lost the database never ended: we hold the lock, so none runs */
+    char id[24];
+    snprintf(id, sizeof id, "%lld", st->run_id);
+    const char *p2[1] = {id};
+    PQclear(PQexecParams(conn,
+                         "UPDATE audit.run SET status = 'interrupted', ended_at = "
+                         "greatest(clock_timestamp(), started_at) WHERE status = 'running' AND "
+                         "run_id <> $1",
+                         1, NULL, p2, NULL, NULL, 0));
     return 0;
 }
 

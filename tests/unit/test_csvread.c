@@ -235,3 +235,23 @@ Test(csvread, many_records_across_read_chunks)
     tu_remove(path);
     free(big);
 }
+
+Test(csvread, field_of_exactly_the_limit_passes_one_more_fails_even_at_eof)
+{
+    ncc_csv_limits lim = {64, 4096, 16};
+    char text[256];
+    snprintf(text, sizeof text, "a,b\n%064d,x\n", 7);
+    reader r = open_text(text, &lim);
+    ncc_csv_record rec;
+    EXPECT_RECORD(r, rec, 1, 2);
+    EXPECT_RECORD(r, rec, 2, 2);
+    cr_assert_eq(rec.len[0], 64);
+    close_reader(&r);
+
+    snprintf(text, sizeof text, "a\n%065d", 7); /* the last field, no newline */
+    r = open_text(text, &lim);
+    EXPECT_RECORD(r, rec, 1, 1);
+    cr_assert_eq(ncc_csv_next(r.csv, &rec), -1);
+    cr_assert_eq(ncc_csv_error(r.csv, NULL, NULL), NCC_F_CSV_SYNTAX);
+    close_reader(&r);
+}
