@@ -7,10 +7,12 @@
  *   bare      libcsv alone, as a user of the library would write it: read() in
  *             1 MiB blocks, one csv_parse() call per block, callbacks that only
  *             count (default libcsv options). The baseline of ncc-validate.
- *   hooks     the same, with the parser set up as etl/lib/csvread.c does
- *             (strict, space and terminator functions, 4 KiB field blocks).
- *   lines     hooks, and the block handed to csv_parse() one line at a time
- *             (memchr for '\n'), as etl/lib/csvread.c does.
+ *   hooks     the same with space and terminator callbacks (CR a space, only LF
+ *             a terminator): how the reader was first set up; what per-byte
+ *             callbacks cost libcsv.
+ *   lines     the parser set up as etl/lib/csvread.c does (strict, libcsv's own
+ *             spaces and terminators, 4 KiB field blocks), each block handed to
+ *             csv_parse() one line at a time (memchr for '\n').
  *   source    the project's byte source alone (ncc_source_read: SHA-256, gzip,
  *             UTF-8 check), no parsing.
  *   reader    the project's reader (ncc_csv_next over ncc_source), no validation.
@@ -70,11 +72,12 @@ static int run_libcsv(const char *path, int mode, counts *n)
     struct csv_parser p;
     if (csv_init(&p, mode ? CSV_STRICT | CSV_STRICT_FINI : 0) != 0)
         return die("csv_init failed", path);
-    if (mode) {
+    if (mode == 1) {
         csv_set_space_func(&p, is_space);
         csv_set_term_func(&p, is_term);
-        csv_set_blk_size(&p, 4096);
     }
+    if (mode)
+        csv_set_blk_size(&p, 4096);
     char *buf = malloc(BLOCK);
     if (!buf)
         return die("out of memory", path);

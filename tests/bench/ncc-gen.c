@@ -1,13 +1,16 @@
 /*
  * ncc-gen - deterministic generator of realistic NCC input for scripts/bench.
  *
- *   ncc-gen [--kind cost|nhssc] [--rows N] [--seed S] [--shard I/N] [--gzip] [-o FILE]
+ *   ncc-gen [--kind cost|nhssc] [--rows N] [--seed S] [--shard I/N] [--block N] [--gzip]
+ *           [-o FILE]
  *
  * cost:  patient-level cost lines in the 13 columns of schemas/cost.json. Each
  *        patient activity (ORG-FEED-nnnnnnnn, unique in the file) has 1 to 6
  *        lines with distinct collection resources, so the key (fin_year,
  *        org_code, feed, activity_id, collection_resource, collection_activity)
- *        is unique. About 5 % of the lines are MTFM lines (collection_resource
+ *        is unique. Lines come in submissions (a trust's fin year of one feed) of
+ *        --block rows on average (default 5000), as if trusts' extracts were
+ *        concatenated: activity ids ascend within each. About 5 % of the lines are MTFM lines (collection_resource
  *        MTFM) with a technology id of fixtures/reference/technology.csv (a few
  *        by a superseded alias, a few attributed through their OPCS procedure);
  *        providers are 300 distinct 3-character ODS codes; fin years 2022/23 to
@@ -246,19 +249,26 @@ static const char cost_header[] =
     "fin_year,org_code,feed,activity_id,currency_code,service_code,department_code,"
     "opcs_procedure,collection_resource,collection_activity,technology_id,activity_count,cost\n";
 
-static void gen_cost(uint64_t rows)
+static void gen_cost(uint64_t rows, uint64_t block)
 {
     puts_(cost_header);
-    uint64_t done = 0, activity = 0;
+    uint64_t done = 0, activity = 0, block_left = 0;
+    const char *trust = NULL, *fy = NULL;
+    const feed_def *fd = NULL;
     while (done < rows) {
-        const char *trust = trusts[shard_trusts[below((uint32_t)nshard_trusts)]];
-        const char *fy = PICK(fin_years);
-        const feed_def *fd = pick_feed();
+        if (block_left == 0) {
+            /* the next submission (a trust's year of one feed), rows in activity order */
+            trust = trusts[shard_trusts[below((uint32_t)nshard_trusts)]];
+            fy = PICK(fin_years);
+            fd = pick_feed();
+            block_left = block <= 1 ? 1 : block / 2 + 1 + below((uint32_t)block);
+        }
         const char *currency = fd->currencies[below((uint32_t)fd->ncur)];
         const char *service = PICK(service_codes);
         const char *dept = fd->departments[below((uint32_t)fd->ndept)];
         const char *opcs = chance(450) ? PICK(opcs_codes) : "";
         uint32_t nlines = 1 + below(6);
+        block_left = block_left > nlines ? block_left - nlines : 0;
         /* one MTFM line in 17.5 % of activities of 3.5 lines on average: ~5 % of lines */
         int mtfm_at = chance(175) ? (int)below(nlines) : -1;
         uint32_t first = below(COUNT(resources));
@@ -478,10 +488,12 @@ static void gen_nhssc(uint64_t rows)
 
 static void usage(FILE *f)
 {
-    fputs("Usage: ncc-gen [--kind cost|nhssc] [--rows N] [--seed S] [--shard I/N] [--gzip] "
-          "[-o FILE]\n"
+    fputs("Usage: ncc-gen [--kind cost|nhssc] [--rows N] [--seed S] [--shard I/N] [--block N]\n"
+          "              [--gzip] [-o FILE]\n"
           "Write N (default 2M; suffix k or M) valid, realistic data rows of the kind as CSV\n"
-          "(header first) to FILE or standard output; deterministic for given options.\n",
+          "(header first) to FILE or standard output; deterministic for given options.\n"
+          "Cost lines come in submissions of about --block rows (default 5000; 1: every\n"
+          "patient activity of a random trust, year and feed, the worst key order).\n",
           f);
 }
 
@@ -508,7 +520,7 @@ static bool parse_count(const char *s, uint64_t *out)
 int main(int argc, char **argv)
 {
     const char *kind = "cost", *path = NULL;
-    uint64_t rows = 2000000, seed = 20240401;
+    uint64_t rows = 2000000, seed = 20240401, block = 5000;
     int shard = 0, nshards = 1;
     bool gz = false;
     for (int i = 1; i < argc; i++) {
@@ -523,6 +535,8 @@ int main(int argc, char **argv)
             kind = v;
             i++;
         } else if (strcmp(a, "--rows") == 0 && v && parse_count(v, &rows)) {
+            i++;
+        } else if (strcmp(a, "--block") == 0 && v && parse_count(v, &block)) {
             i++;
         } else if (strcmp(a, "--seed") == 0 && v && parse_count(v, &seed)) {
             i++;
@@ -563,7 +577,7 @@ int main(int argc, char **argv)
         }
     }
     if (kind[0] == 'c')
-        gen_cost(rows);
+        gen_cost(rows, block);
     else
         gen_nhssc(rows);
     flush_out();

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# scripts/bench in its quick mode (20k rows, one repetition): it runs from end to end against
+# the local cluster and writes its table and CSV with every measure. No target is asserted:
+# CI machines are noisy, the numbers belong in docs/performance.md from a full run.
+. "$(dirname "$0")/lib.sh"
+B="$NCC_BIN"
+for b in ncc-gen csvcount ncc-validate ncc-load ncc-nightly; do
+    [ -x "$B/$b" ] || { echo "FAIL: $B/$b is not built" >&2; exit 1; }
+done
+
+# the generator: exact row count, deterministic, clean, ~5 % MTFM lines
+"$B/ncc-gen" --rows 2000 -o "$T_TMP/a.csv"
+"$B/ncc-gen" --rows 2k -o "$T_TMP/b.csv"
+check "ncc-gen rows" "2001" "$(wc -l <"$T_TMP/a.csv")"
+check "ncc-gen deterministic" "" "$(cmp "$T_TMP/a.csv" "$T_TMP/b.csv" 2>&1)"
+mtfm=$(grep -c ',MTFM,' "$T_TMP/a.csv")
+if [ "$mtfm" -ge 60 ] && [ "$mtfm" -le 140 ]; then pass; else fail "MTFM lines: $mtfm of 2000"; fi
+"$B/ncc-gen" --kind nhssc --rows 2000 --gzip -o "$T_TMP/n.csv.gz"
+"$B/ncc-validate" --json "$T_TMP/a.csv" "$T_TMP/n.csv.gz" >"$T_TMP/v.json"
+check "generated files validate clean" "0" "$?"
+check "csvcount counts records and fields" "2001 26013" "$("$B/csvcount" "$T_TMP/a.csv")"
+check "csvcount reader mode agrees" "2001 26013" "$("$B/csvcount" --mode reader "$T_TMP/a.csv")"
+
+start=$(date +%s)
+NCC_BENCH_DB=ncc_bench_smoke "$NCC_ROOT/scripts/bench" --quick --no-build --no-pgloader \
+    --build "$B" --out "$T_TMP/bench" >"$T_TMP/out" 2>"$T_TMP/err"
+st=$?
+secs=$(($(date +%s) - start))
+check "scripts/bench --quick exits 0" "0" "$st"
+[ "$st" -eq 0 ] || sed 's/^/  | /' "$T_TMP/err" "$T_TMP/bench/bench.log" >&2
+out=$(cat "$T_TMP/out")
+check_contains "table header" "median s" "$out"
+csv="$T_TMP/bench/results.csv"
+check "results.csv header" "measure,rows,reps,median_s,rows_per_s,baseline,ratio,target,result,min_s,max_s,client_cpu_s,server_cpu_s" "$(head -1 "$csv" 2>/dev/null)"
+for m in "csvcount (bare libcsv) cost" "cat cost" "zcat cost.gz" "ncc-validate cost" "ncc-validate cost.gz" \
+    "psql \\copy clean rows" "ncc-load cost" "pgloader cost" "ncc-nightly --jobs 1 (4 files)" \
+    "ncc-nightly --jobs 2 (4 files)" "peak RSS ncc-validate 20k" "peak RSS ncc-load 20k"; do
+    check_contains "table row: $m" "$m" "$out"
+    check_contains "csv row: $m" "\"$m\",20000," "$(cat "$csv" 2>/dev/null)"
+done
+# every timed measure has a positive median
+bad=$(awk -F, 'NR > 1 && $1 !~ /peak RSS|pgloader/ && !($4 > 0) { print $1 }' "$csv" 2>/dev/null)
+check "every measure has a median" "" "$bad"
+check_contains "pgloader reported as skipped" "skipped (--no-pgloader)" "$out"
+echo "bench smoke: scripts/bench --quick took ${secs}s"
+# a note, not a check: CI machines are noisy
+if [ "$secs" -ge 60 ]; then echo "note: scripts/bench --quick took ${secs}s, meant to stay under 60s" >&2; fi
+finish
