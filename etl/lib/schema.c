@@ -152,6 +152,7 @@ static int parse_column(json_object *jc, ncc_column *c, const char *file, char *
     c->required = jbool(jc, "required");
     c->derived = jbool(jc, "derived");
     c->pii = jbool(jc, "pii");
+    c->pii_scan = jbool(jc, "pii_scan");
     size_t t;
     for (t = 0; t < sizeof type_names / sizeof type_names[0]; t++)
         if (strcmp(type_names[t].name, type) == 0)

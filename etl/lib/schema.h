@@ -57,7 +57,8 @@ typedef struct ncc_column {
     ncc_charset charset;
     int min_len, max_len; /* characters; 0 = no limit */
     bool upper;          /* value upper-cased (codes always are) */
-    bool pii;            /* check for NHS numbers (E_PII_VALUE) */
+    bool pii;            /* the value is an NHS number (E_PII_VALUE) */
+    bool pii_scan;       /* free text holding an NHS-number-like run (E_PII_VALUE) */
     bool has_min_value;
     long long min_value;
     char **values;       /* enum values */

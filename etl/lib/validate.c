@@ -310,7 +310,8 @@ static void check_field(pass *p, int ci, char *s, size_t len)
     if (c->upper)
         upcase(s, len);
     set_value(v, s, len);
-    if (c->pii && ncc_nhs_number_like(s, len)) {
+    if ((c->pii && ncc_nhs_number_like(s, len)) ||
+        (c->pii_scan && len >= 10 && ncc_contains_nhs_number(s, len))) {
         p->bad[ci] = true;
         v->s = NULL;
         report(p, NCC_E_PII_VALUE, p->line, c->name,
