@@ -60,9 +60,10 @@ struct ncc_csv {
 
 static void *limited_realloc(void *p, size_t size)
 {
-    /* libcsv grows its buffer before it reads the byte after a field: one byte of slack
-     * lets a field of exactly the limit through; on_field enforces the limit itself */
-    if (size > csv_field_limit + 1)
+    /* libcsv grows its buffer before it reads the byte after a field, and keeps the
+     * closing quote of a quoted value in it: two bytes of slack let a value of exactly the
+     * limit through; on_field enforces the limit itself */
+    if (size > csv_field_limit + 2)
         return NULL;
     return realloc(p, size);
 }

@@ -15,8 +15,9 @@
  * The schemas are loaded once (NCC_SCHEMA_DIR, else the project's).
  * Checked on every record: the contract of csvread.h (kept fields, NUL
  * terminators, trimmed values, lengths within the limits, start lines in
- * order, a sticky error with a located message); and an input without
- * quotes whose values all fit field_max must not stop with F_CSV_SYNTAX.
+ * order, a sticky error with a located message); and a simple input (see
+ * simple_csv) whose values all fit field_max must not stop with
+ * F_CSV_SYNTAX.
  */
 #include "fuzz_common.h"
 
@@ -50,6 +51,37 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         schemas.record_bytes = 65536;
     fuzz_file_init();
     return 0;
+}
+
+/*
+ * Whether d[0..n) is CSV of a simple form whose value lengths are known
+ * without a parser: ASCII; each value between separators (',', LF, CR)
+ * either holds no '"', or is exactly '"' + text without '"' + '"'. Sets
+ * *longest to the longest value: the raw bytes of an unquoted one (its
+ * spaces included, an upper bound), the text inside the quotes otherwise.
+ */
+FUZZ_NOCOV static bool simple_csv(const uint8_t *d, size_t n, size_t *longest)
+{
+    size_t start = 0;
+    *longest = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && d[i] >= 0x80)
+            return false;
+        if (i < n && d[i] != ',' && d[i] != '\n' && d[i] != '\r')
+            continue;
+        size_t len = i - start, quotes = 0;
+        for (size_t k = start; k < i; k++)
+            quotes += d[k] == '"';
+        if (quotes) {
+            if (quotes != 2 || len < 2 || d[start] != '"' || d[i - 1] != '"')
+                return false;
+            len -= 2;
+        }
+        if (len > *longest)
+            *longest = len;
+        start = i + 1;
+    }
+    return true;
 }
 
 /* Header binding of one record against every kind, with its invariants. */
@@ -102,14 +134,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *enc = (data[2] & 0x80) ? "WINDOWS-1252" : NULL;
     data += 3;
     size -= 3;
-    size_t newlines = 0, crs = 0, longest = 0, run = 0;
-    bool simple = true; /* ASCII without quotes: every value is the bytes between separators */
+    size_t newlines = 0, crs = 0, longest = 0;
+    bool simple = simple_csv(data, size, &longest);
     for (size_t i = 0; i < size; i++) {
         newlines += data[i] == '\n';
         crs += data[i] == '\r';
-        simple = simple && data[i] != '"' && data[i] < 0x80;
-        run = (data[i] == ',' || data[i] == '\n' || data[i] == '\r') ? 0 : run + 1;
-        longest = run > longest ? run : longest;
     }
 
     const char *path = fuzz_file_write(data, size);

@@ -248,6 +248,13 @@ Test(csvread, field_of_exactly_the_limit_passes_one_more_fails_even_at_eof)
     cr_assert_eq(rec.len[0], 64);
     close_reader(&r);
 
+    snprintf(text, sizeof text, "a,b\n\"%064d\",x\n", 7); /* quoted, exactly the limit */
+    r = open_text(text, &lim);
+    EXPECT_RECORD(r, rec, 1, 2);
+    EXPECT_RECORD(r, rec, 2, 2);
+    cr_assert_eq(rec.len[0], 64);
+    close_reader(&r);
+
     snprintf(text, sizeof text, "a\n%065d", 7); /* the last field, no newline */
     r = open_text(text, &lim);
     EXPECT_RECORD(r, rec, 1, 1);
