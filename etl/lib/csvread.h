@@ -2,7 +2,8 @@
  * csvread.h - CSV records from a byte source, through libcsv in strict mode.
  *
  * RFC 4180: comma separator, '"' quoting with doubled quotes, quoted
- * commas and newlines, CRLF or LF. Surrounding ASCII spaces are trimmed
+ * commas and newlines, CRLF or LF (a bare CR outside quotes also ends a
+ * record, but only LF counts as a new line). Surrounding ASCII spaces are trimmed
  * from every value, quoted or not. Blank lines are skipped. Each record
  * carries the physical line on which it starts (the header is line 1).
  *
