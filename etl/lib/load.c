@@ -5,6 +5,22 @@
  * names when loaded); every value travels as COPY data or a parameter.
  * COPY uses the text format with backslash escaping, so a value "\." is
  * data, and the server's row count is compared with the rows sent.
+ *
+ * Two ways in, chosen per file:
+ *   direct  - a file on disk whose kind replaces whole submissions (cost,
+ *             ledger: replace_by = the totals' fin_year, org_code, feed)
+ *             and a table the connection may COPY into (row-level security
+ *             not active for it): pass 1 validates without touching the
+ *             warehouse and yields the submissions; then, in the
+ *             transaction, their rows are deleted and pass 2 COPYs the
+ *             valid rows straight into the table. Every row is written once.
+ *   staged  - everything else (standard input, NHSSC and supplier files,
+ *             whose replace key is per row, or a loader subject to row-level
+ *             security, for which PostgreSQL refuses COPY FROM): one pass
+ *             COPYs the rows into a temporary table, then DELETE ... USING
+ *             and INSERT ... SELECT replace the table's rows.
+ * Both end the same way: core.submission and core.mtfm_activity from the
+ * totals the client computed, the audit row, COMMIT.
  */
 #include "load.h"
 
@@ -14,21 +30,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "copy.h"
 #include "ledger.h"
+#include "log.h"
 #include "sha256.h"
+#include "strmap.h"
 
 #define SQL_SIZE 8192
 #define ZERO_SHA "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* MTFM lines of a cost file summed per (fin_year, org_code, feed, technology_id) */
+typedef struct mtfm_acc {
+    ncc_money cost;
+    long long lines;
+    int64_t units;
+} mtfm_acc;
 
 typedef struct load_ctx {
     PGconn *c;
     const ncc_schema *schema;
     ncc_copy cp;
     bool copying;
-    bool failed;        /* the database failed */
+    bool send;          /* the sink sends rows: to the stage, or to the table (direct) */
+    const char *row_id; /* direct: file_load_id sent as the last column of each row */
+    bool aggregate;     /* the sink sums MTFM lines into mtfm (cost files) */
+    ncc_strmap *mtfm;
+    bool failed;        /* the database failed (or the client ran out of room) */
     void (*issue)(void *ctx, const ncc_issue *issue);
     void *issue_ctx;
     char err[512];
@@ -37,7 +67,8 @@ typedef struct load_ctx {
 static void on_issue(void *ctx, const ncc_issue *is)
 {
     load_ctx *l = ctx;
-    l->issue(l->issue_ctx, is);
+    if (l->issue)
+        l->issue(l->issue_ctx, is);
 }
 
 const char *ncc_load_status_name(ncc_load_status s)
@@ -113,7 +144,19 @@ static void column_list(const ncc_schema *s, char *out, size_t cap, const char *
         n += (size_t)snprintf(out + n, cap - n, "%s%s%s", i ? ", " : "", prefix, s->cols[i].name);
 }
 
-static int start_copy(load_ctx *l)
+static int begin_copy(load_ctx *l, const char *sql)
+{
+    if (ncc_copy_begin(&l->cp, l->c, sql) < 0) {
+        snprintf(l->err, sizeof l->err, "%s", l->cp.err);
+        l->failed = true;
+        return -1;
+    }
+    l->copying = true;
+    return 0;
+}
+
+/* The staging table, created when the first row arrives (the kind is known then). */
+static int start_stage(load_ctx *l)
 {
     char sql[SQL_SIZE], cols[1536];
     snprintf(sql, sizeof sql,
@@ -125,12 +168,71 @@ static int start_copy(load_ctx *l)
     }
     column_list(l->schema, cols, sizeof cols, "");
     snprintf(sql, sizeof sql, "COPY ncc_stage (%s) FROM STDIN", cols);
-    if (ncc_copy_begin(&l->cp, l->c, sql) < 0) {
-        snprintf(l->err, sizeof l->err, "%s", l->cp.err);
-        l->failed = true;
+    return begin_copy(l, sql);
+}
+
+static bool is_cost(const ncc_schema *s)
+{
+    return s && strcmp(s->kind, "cost") == 0;
+}
+
+/* Append "a|" to key; false when it does not fit. */
+static bool key_part(char *key, size_t cap, size_t *n, const char *s, size_t len, char sep)
+{
+    if (*n + len + 1 >= cap)
+        return false;
+    memcpy(key + *n, s, len);
+    *n += len;
+    key[(*n)++] = sep;
+    return true;
+}
+
+static const char *feed_of(const ncc_schema *s, const ncc_value *v, size_t *len)
+{
+    if (s->tot_feed >= 0) {
+        *len = v[s->tot_feed].len;
+        return v[s->tot_feed].s;
+    }
+    *len = s->feed_literal ? strlen(s->feed_literal) : 0;
+    return s->feed_literal;
+}
+
+/* Sum one valid row of a cost file into its (fin_year, org, feed, technology) group. */
+static int add_mtfm(load_ctx *l, const ncc_row *row)
+{
+    const ncc_schema *s = row->schema;
+    const ncc_value *v = row->v;
+    if (s->mtfm_tech < 0 || s->tot_fin_year < 0 || s->tot_org < 0 || !v[s->mtfm_tech].s)
+        return 0;
+    size_t feedlen;
+    const char *feed = feed_of(s, v, &feedlen);
+    const ncc_value *fy = &v[s->tot_fin_year], *org = &v[s->tot_org], *tech = &v[s->mtfm_tech];
+    if (!feed || !fy->s || !org->s)
+        return 0;
+    char key[256];
+    size_t n = 0;
+    if (!key_part(key, sizeof key, &n, fy->s, fy->len, '|') ||
+        !key_part(key, sizeof key, &n, org->s, org->len, '|') ||
+        !key_part(key, sizeof key, &n, feed, feedlen, '|') ||
+        !key_part(key, sizeof key, &n, tech->s, tech->len, '\0')) {
+        snprintf(l->err, sizeof l->err, "an MTFM group key on line %ld is too long", row->line);
         return -1;
     }
-    l->copying = true;
+    mtfm_acc *a = ncc_strmap_upsert(l->mtfm, key, n - 1, NULL);
+    if (!a) {
+        snprintf(l->err, sizeof l->err,
+                 "too many (fin_year, org_code, feed, technology) groups: split the file");
+        return -1;
+    }
+    int64_t units = s->mtfm_units >= 0 ? v[s->mtfm_units].i : 0;
+    if (__builtin_add_overflow(a->units, units, &a->units)) {
+        snprintf(l->err, sizeof l->err, "the MTFM units of a group overflow on line %ld",
+                 row->line);
+        return -1;
+    }
+    a->lines++;
+    if (s->mtfm_amount >= 0)
+        a->cost += v[s->mtfm_amount].m;
     return 0;
 }
 
@@ -139,13 +241,21 @@ static int on_row(void *ctx, const ncc_row *row)
     load_ctx *l = ctx;
     if (l->failed)
         return -1;
+    if (l->aggregate && is_cost(row->schema) && add_mtfm(l, row) < 0) {
+        l->failed = true;
+        return -1;
+    }
+    if (!l->send)
+        return 0;
     if (!l->copying) {
         l->schema = row->schema;
-        if (start_copy(l) < 0)
+        if (start_stage(l) < 0)
             return -1;
     }
     for (int i = 0; i < row->schema->ncols; i++)
         ncc_copy_value(&l->cp, row->v[i].s, row->v[i].len);
+    if (l->row_id)
+        ncc_copy_value(&l->cp, l->row_id, strlen(l->row_id));
     if (ncc_copy_end_row(&l->cp) < 0) {
         snprintf(l->err, sizeof l->err, "%s", l->cp.err);
         l->failed = true;
@@ -245,11 +355,25 @@ static int write_audit(load_ctx *l, const ncc_load_options *o, const ncc_load_re
     return 0;
 }
 
-/* ---- judging and replacing ---- */
+/* ---- judging ---- */
+
+/* After the pass: true (and F_REJECT_LIMIT recorded) when too many rows were rejected. */
+static bool over_reject_limit(ncc_load_result *r, const ncc_load_options *o)
+{
+    if (r->v.rows_rejected * NCC_MONEY_SCALE <= o->max_reject_rate * r->v.rows_read)
+        return false;
+    char rate[NCC_MONEY_BUFSIZE];
+    ncc_money_format_plain(o->max_reject_rate * 100, rate, sizeof rate);
+    ncc_file_result_add_error(&r->v, NCC_F_REJECT_LIMIT, NULL,
+                              "%lld of %lld rows were rejected: more than the %s %% allowed "
+                              "(--max-reject-rate); nothing of the file is loaded",
+                              r->v.rows_rejected, r->v.rows_read, rate);
+    return true;
+}
 
 static int check_ledger(load_ctx *l, ncc_load_result *r, const ncc_load_options *o)
 {
-    if (!r->v.schema || strcmp(r->v.schema->kind, "cost") != 0 || !r->v.ntotals)
+    if (!is_cost(r->v.schema) || !r->v.ntotals)
         return 0;
     ncc_total *ledger = calloc((size_t)r->v.ntotals, sizeof *ledger);
     int n = 0, rc = 0;
@@ -280,41 +404,157 @@ static int check_ledger(load_ctx *l, ncc_load_result *r, const ncc_load_options 
     return rc;
 }
 
-static int replace_rows(load_ctx *l, ncc_load_result *r)
+/* ---- replacing ---- */
+
+bool ncc_load_replaces_submissions(const ncc_schema *s)
+{
+    int want[3] = {s->tot_fin_year, s->tot_org, s->tot_feed};
+    if (s->nreplace != 3)
+        return false;
+    for (int i = 0; i < 3; i++) {
+        bool found = false;
+        for (int j = 0; j < 3 && want[i] >= 0; j++)
+            found = found || s->replace_by[j] == want[i];
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* Lock the submissions of the file, in ascending key order so that two loads never wait
+ * for each other in a cycle: loads of disjoint submissions run side by side, a load of
+ * the same submission waits for the other's commit and then replaces its rows. */
+static int lock_submissions(load_ctx *l, const ncc_load_result *r)
 {
     const ncc_schema *s = r->v.schema;
-    char sql[SQL_SIZE], cols[1536], keys[512], match[1024];
-    char id[24];
+    int n = r->v.ntotals;
+    int *keys = calloc((size_t)n + 1, sizeof *keys);
+    char *arr = malloc((size_t)n * 12 + 3);
+    int rc = -1;
+    if (!keys || !arr) {
+        snprintf(l->err, sizeof l->err, "out of memory locking the submissions");
+        goto out;
+    }
+    for (int i = 0; i < n; i++)
+        keys[i] = (int)(uint32_t)ncc_load_submission_key(&r->v.totals[i]);
+    qsort(keys, (size_t)n, sizeof *keys, cmp_int);
+    size_t k = 0;
+    arr[k++] = '{';
+    for (int i = 0; i < n; i++)
+        if (i == 0 || keys[i] != keys[i - 1])
+            k += (size_t)sprintf(arr + k, "%s%d", k > 1 ? "," : "", keys[i]);
+    arr[k++] = '}';
+    arr[k] = '\0';
+    char table[24];
+    snprintf(table, sizeof table, "%d", (int)(uint32_t)ncc_hash64(s->table, strlen(s->table), 0));
+    const char *params[2] = {table, arr};
+    /* unnest yields the keys in array order and nothing sorts them again */
+    rc = exec_params(l->c, "SELECT pg_advisory_xact_lock($1::int, k) FROM unnest($2::int[]) AS k",
+                     2, params, PGRES_TUPLES_OK, l->err, sizeof l->err, NULL);
+out:
+    free(keys);
+    free(arr);
+    return rc;
+}
+
+uint64_t ncc_load_submission_key(const ncc_total *t)
+{
+    char key[32];
+    int n = snprintf(key, sizeof key, "%s|%s|%s", t->fin_year, t->org_code, t->feed);
+    return ncc_hash64(key, (size_t)n, 0x737562);
+}
+
+/* The file's submissions (its totals) into the temporary table ncc_subs, typed as the
+ * target's columns so the deletes below use its primary key. */
+static int stage_submissions(load_ctx *l, const ncc_load_result *r)
+{
+    const ncc_schema *s = r->v.schema;
+    char sql[SQL_SIZE];
+    snprintf(sql, sizeof sql,
+             "CREATE TEMP TABLE ncc_subs ON COMMIT DROP AS SELECT %s AS fin_year, %s AS org_code, "
+             "%s AS feed, 0::bigint AS rows, 0::numeric(22,4) AS cost FROM %s WITH NO DATA",
+             s->cols[s->tot_fin_year].name, s->cols[s->tot_org].name, s->cols[s->tot_feed].name,
+             s->table);
+    if (exec_simple(l->c, sql, l->err, sizeof l->err) < 0 ||
+        begin_copy(l, "COPY ncc_subs (fin_year, org_code, feed, rows, cost) FROM STDIN") < 0)
+        return -1;
+    for (int i = 0; i < r->v.ntotals; i++) {
+        const ncc_total *t = &r->v.totals[i];
+        char rows[24], cost[NCC_MONEY_BUFSIZE];
+        int rn = snprintf(rows, sizeof rows, "%lld", t->rows);
+        size_t cn = ncc_money_format(t->amount, cost, sizeof cost);
+        ncc_copy_value(&l->cp, t->fin_year, strlen(t->fin_year));
+        ncc_copy_value(&l->cp, t->org_code, strlen(t->org_code));
+        ncc_copy_value(&l->cp, t->feed, strlen(t->feed));
+        ncc_copy_value(&l->cp, rows, (size_t)rn);
+        ncc_copy_value(&l->cp, cost, cn);
+        ncc_copy_end_row(&l->cp);
+    }
+    return end_copy(l, NULL) < 0 ? -1 : exec_simple(l->c, "ANALYZE ncc_subs", l->err, sizeof l->err);
+}
+
+/*
+ * Lock what the file replaces and delete it, recording which earlier files are
+ * superseded. Whole submissions: the keys are the file's totals (ncc_subs), one lock
+ * each. Otherwise (a key per row, staged path only): the staged rows' keys, one lock
+ * for the table.
+ */
+static int replace_begin(load_ctx *l, ncc_load_result *r)
+{
+    const ncc_schema *s = r->v.schema;
+    char sql[SQL_SIZE], using[1024], match[1024], id[24];
     snprintf(id, sizeof id, "%lld", r->file_load_id);
     size_t kn = 0, mn = 0;
-    keys[0] = match[0] = '\0';
-    for (int i = 0; i < s->nreplace; i++) {
-        const char *k = s->cols[s->replace_by[i]].name;
-        kn += (size_t)snprintf(keys + kn, sizeof keys - kn, "%s%s", i ? ", " : "", k);
-        mn += (size_t)snprintf(match + mn, sizeof match - mn, "%st.%s = s.%s", i ? " AND " : "", k, k);
-    }
-    /* parallel loads (ncc-nightly --jobs) replace one table at a time: a later load of the
-     * same key then sees the earlier one's committed rows and replaces them */
-    const char *lock[1] = {s->table};
-    if (exec_params(l->c, "SELECT pg_advisory_xact_lock(hashtext($1))", 1, lock, PGRES_TUPLES_OK,
-                    l->err, sizeof l->err, NULL) < 0)
-        return -1;
-    if (s->nreplace) {
-        /* the earlier files whose rows are replaced are no longer current */
-        snprintf(sql, sizeof sql,
-                 "WITH d AS (DELETE FROM %s t USING (SELECT DISTINCT %s FROM ncc_stage) s WHERE %s "
-                 "RETURNING t.file_load_id) UPDATE audit.file_load SET superseded_by = $1::bigint "
-                 "WHERE file_load_id IN (SELECT DISTINCT file_load_id FROM d) AND file_load_id <> "
-                 "$1::bigint",
-                 s->table, keys, match);
-        const char *sup[1] = {id};
-        if (exec_params(l->c, sql, 1, sup, PGRES_COMMAND_OK, l->err, sizeof l->err, NULL) < 0)
+    match[0] = '\0';
+    if (ncc_load_replaces_submissions(s)) {
+        if (stage_submissions(l, r) < 0 || lock_submissions(l, r) < 0)
             return -1;
+        snprintf(using, sizeof using, "ncc_subs");
+        snprintf(match, sizeof match, "t.%s = s.fin_year AND t.%s = s.org_code AND t.%s = s.feed",
+                 s->cols[s->tot_fin_year].name, s->cols[s->tot_org].name,
+                 s->cols[s->tot_feed].name);
+    } else {
+        const char *lock[1] = {s->table};
+        if (exec_params(l->c, "SELECT pg_advisory_xact_lock(hashtext($1))", 1, lock,
+                        PGRES_TUPLES_OK, l->err, sizeof l->err, NULL) < 0)
+            return -1;
+        kn = (size_t)snprintf(using, sizeof using, "(SELECT DISTINCT ");
+        for (int i = 0; i < s->nreplace; i++) {
+            const char *k = s->cols[s->replace_by[i]].name;
+            kn += (size_t)snprintf(using + kn, sizeof using - kn, "%s%s", i ? ", " : "", k);
+            mn += (size_t)snprintf(match + mn, sizeof match - mn, "%st.%s = s.%s",
+                                   i ? " AND " : "", k, k);
+        }
+        snprintf(using + kn, sizeof using - kn, " FROM ncc_stage)");
     }
+    if (!s->nreplace)
+        return 0;
+    /* the earlier files whose rows are replaced are no longer current */
+    snprintf(sql, sizeof sql,
+             "WITH d AS (DELETE FROM %s t USING %s s WHERE %s RETURNING t.file_load_id) "
+             "UPDATE audit.file_load SET superseded_by = $1::bigint WHERE file_load_id IN "
+             "(SELECT DISTINCT file_load_id FROM d) AND file_load_id <> $1::bigint",
+             s->table, using, match);
+    const char *sup[1] = {id};
+    return exec_params(l->c, sql, 1, sup, PGRES_COMMAND_OK, l->err, sizeof l->err, NULL);
+}
+
+/* Staged path: the staged rows into the table. */
+static int insert_staged(load_ctx *l, ncc_load_result *r)
+{
+    const ncc_schema *s = r->v.schema;
+    char sql[SQL_SIZE], cols[1536], id[24];
+    snprintf(id, sizeof id, "%lld", r->file_load_id);
     column_list(s, cols, sizeof cols, "");
     snprintf(sql, sizeof sql, "INSERT INTO %s (%s, file_load_id) SELECT %s, $1::bigint FROM ncc_stage",
              s->table, cols, cols);
-    const char *params[2] = {id, r->sha256};
+    const char *params[1] = {id};
     PGresult *res;
     if (exec_params(l->c, sql, 1, params, PGRES_COMMAND_OK, l->err, sizeof l->err, &res) < 0)
         return -1;
@@ -324,33 +564,68 @@ static int replace_rows(load_ctx *l, ncc_load_result *r)
         snprintf(l->err, sizeof l->err, "inserted %lld rows but staged %lld", inserted, r->rows_loaded);
         return -1;
     }
-    if (strcmp(s->kind, "cost") == 0 &&
-        exec_params(l->c,
-                    "INSERT INTO core.submission (fin_year, org_code, feed, rows, cost, sha256, "
-                    "loaded_at, file_load_id) SELECT fin_year, org_code, feed, count(*), sum(cost), "
-                    "$2, now(), $1::bigint FROM ncc_stage GROUP BY fin_year, org_code, feed "
-                    "ON CONFLICT (fin_year, org_code, feed) DO UPDATE SET rows = EXCLUDED.rows, "
-                    "cost = EXCLUDED.cost, sha256 = EXCLUDED.sha256, loaded_at = EXCLUDED.loaded_at, "
-                    "file_load_id = EXCLUDED.file_load_id",
-                    2, params, PGRES_COMMAND_OK, l->err, sizeof l->err, NULL) < 0)
-        return -1;
-    /* MTFM aggregates of the replaced submissions, from the staged rows (no rescan of core) */
-    if (strcmp(s->kind, "cost") == 0 &&
-        (exec_simple(l->c,
-                     "DELETE FROM core.mtfm_activity a USING (SELECT DISTINCT fin_year, org_code, "
-                     "feed FROM ncc_stage) s WHERE a.fin_year = s.fin_year AND a.org_code = "
-                     "s.org_code AND a.feed = s.feed",
-                     l->err, sizeof l->err) < 0 ||
-         exec_params(l->c,
-                     "INSERT INTO core.mtfm_activity (fin_year, org_code, feed, technology_id, "
-                     "lines, units, cost, file_load_id) SELECT fin_year, org_code, feed, "
-                     "technology_id, count(*), sum(activity_count), sum(cost), $1::bigint FROM "
-                     "ncc_stage WHERE technology_id IS NOT NULL GROUP BY fin_year, org_code, feed, "
-                     "technology_id",
-                     1, params, PGRES_COMMAND_OK, l->err, sizeof l->err, NULL) < 0))
-        return -1;
     return 0;
 }
+
+/* Cost files: core.submission and core.mtfm_activity of the replaced submissions, from
+ * the totals the client summed (no scan of the rows on the server). */
+static int record_submissions(load_ctx *l, ncc_load_result *r)
+{
+    if (!is_cost(r->v.schema))
+        return 0;
+    char id[24];
+    snprintf(id, sizeof id, "%lld", r->file_load_id);
+    const char *params[2] = {id, r->sha256};
+    if (exec_params(l->c,
+                    "INSERT INTO core.submission (fin_year, org_code, feed, rows, cost, sha256, "
+                    "loaded_at, file_load_id) SELECT fin_year, org_code, feed, rows, cost, $2, now(), "
+                    "$1::bigint FROM ncc_subs ON CONFLICT (fin_year, org_code, feed) DO UPDATE SET "
+                    "rows = EXCLUDED.rows, cost = EXCLUDED.cost, sha256 = EXCLUDED.sha256, "
+                    "loaded_at = EXCLUDED.loaded_at, file_load_id = EXCLUDED.file_load_id",
+                    2, params, PGRES_COMMAND_OK, l->err, sizeof l->err, NULL) < 0 ||
+        exec_simple(l->c,
+                    "DELETE FROM core.mtfm_activity a USING ncc_subs s WHERE a.fin_year = "
+                    "s.fin_year AND a.org_code = s.org_code AND a.feed = s.feed",
+                    l->err, sizeof l->err) < 0 ||
+        exec_simple(l->c,
+                    "CREATE TEMP TABLE ncc_mtfm ON COMMIT DROP AS SELECT fin_year, org_code, feed, "
+                    "technology_id, lines, units, cost FROM core.mtfm_activity WITH NO DATA",
+                    l->err, sizeof l->err) < 0 ||
+        begin_copy(l, "COPY ncc_mtfm FROM STDIN") < 0)
+        return -1;
+    size_t pos = 0, klen;
+    const char *key;
+    void *val;
+    while (ncc_strmap_next(l->mtfm, &pos, &key, &klen, &val)) {
+        const mtfm_acc *a = val;
+        const char *p = key, *end = key + klen;
+        for (int f = 0; f < 4; f++) { /* fin_year|org|feed|technology */
+            const char *bar = f < 3 ? memchr(p, '|', (size_t)(end - p)) : NULL;
+            const char *stop = bar ? bar : end;
+            ncc_copy_value(&l->cp, p, (size_t)(stop - p));
+            p = bar ? bar + 1 : end;
+        }
+        char lines[24], units[24], cost[NCC_MONEY_BUFSIZE];
+        int ln = snprintf(lines, sizeof lines, "%lld", a->lines);
+        int un = snprintf(units, sizeof units, "%lld", (long long)a->units);
+        size_t cn = ncc_money_format(a->cost, cost, sizeof cost);
+        ncc_copy_value(&l->cp, lines, (size_t)ln);
+        ncc_copy_value(&l->cp, units, (size_t)un);
+        ncc_copy_value(&l->cp, cost, cn);
+        ncc_copy_end_row(&l->cp);
+    }
+    /* through a temporary table: COPY into core.mtfm_activity itself would be refused to a
+     * loader subject to row-level security */
+    if (end_copy(l, NULL) < 0)
+        return -1;
+    return exec_params(l->c,
+                       "INSERT INTO core.mtfm_activity (fin_year, org_code, feed, technology_id, "
+                       "lines, units, cost, file_load_id) SELECT fin_year, org_code, feed, "
+                       "technology_id, lines, units, cost, $1::bigint FROM ncc_mtfm",
+                       1, params, PGRES_COMMAND_OK, l->err, sizeof l->err, NULL);
+}
+
+/* ---- the load ---- */
 
 static bool connection_lost(PGconn *c)
 {
@@ -390,13 +665,175 @@ static int quarantine(load_ctx *l, ncc_load_result *r, const ncc_load_options *o
     return 0;
 }
 
+/* After the rows are in: the aggregates, the audit row, COMMIT. */
+static int finish(load_ctx *l, ncc_load_result *r, const ncc_load_options *o, const char *path,
+                  const char *started)
+{
+    if (r->rows_loaded && record_submissions(l, r) < 0)
+        return db_error(l, r);
+    r->status = NCC_LOAD_LOADED;
+    if (write_audit(l, o, r, path, started, NULL) < 0 ||
+        exec_simple(l->c, "COMMIT", l->err, sizeof l->err) < 0)
+        return db_error(l, r);
+    return 0;
+}
+
+static int call_before_replace(load_ctx *l, ncc_load_result *r, const ncc_load_options *o)
+{
+    if (o->before_replace && o->before_replace(o->replace_ctx, &r->v) != 0) {
+        snprintf(l->err, sizeof l->err, "the load was called off before its rows were replaced");
+        return -1;
+    }
+    return 0;
+}
+
+/* One pass: validate, COPY the valid rows into a temporary stage, then replace. */
+static int load_staged(load_ctx *l, const char *path, const ncc_load_options *o,
+                       ncc_load_result *r, bool readable, const char *started)
+{
+    if (exec_simple(l->c, "BEGIN", l->err, sizeof l->err) < 0)
+        return db_error(l, r);
+    l->send = true;
+    l->aggregate = true;
+    ncc_sink sink = {l, on_row, on_issue};
+    /* stdin cannot be hashed before it is read: hash it on the way through */
+    ncc_validate_config vcfg = *o->vcfg;
+    vcfg.keep_sha256 = !readable;
+    if (ncc_validate_file(path, &vcfg, &sink, &r->v) < 0) {
+        snprintf(l->err, sizeof l->err, "out of memory validating the file");
+        return db_error(l, r);
+    }
+    if (l->failed)
+        return db_error(l, r);
+    bool bad = r->v.nfile_errors > 0 || over_reject_limit(r, o);
+    long long stored = end_copy(l, bad ? "file rejected" : NULL);
+    if (l->failed)
+        return db_error(l, r);
+    if (!bad && stored != l->cp.rows) {
+        snprintf(l->err, sizeof l->err, "COPY stored %lld rows but %lld were sent", stored,
+                 l->cp.rows);
+        return db_error(l, r);
+    }
+    r->rows_loaded = bad ? 0 : l->cp.rows;
+    if (!readable && r->v.sha256[0])
+        snprintf(r->sha256, sizeof r->sha256, "%s", r->v.sha256);
+    if (!bad) {
+        if (check_ledger(l, r, o) < 0)
+            return db_error(l, r);
+        bad = r->v.nfile_errors > 0;
+    }
+    if (bad) {
+        if (exec_simple(l->c, "ROLLBACK", l->err, sizeof l->err) < 0)
+            return db_error(l, r);
+        return quarantine(l, r, o, path, started);
+    }
+    if (call_before_replace(l, r, o) < 0)
+        return db_error(l, r);
+    if (r->rows_loaded && (replace_begin(l, r) < 0 || insert_staged(l, r) < 0))
+        return db_error(l, r);
+    return finish(l, r, o, path, started);
+}
+
+/* Two passes: validate (nothing written), then delete the submissions' rows and COPY the
+ * valid rows straight into the table. The second pass must read the same bytes: its
+ * SHA-256 is compared with the one taken before the first. */
+static int load_direct(load_ctx *l, const char *path, const ncc_load_options *o,
+                       ncc_load_result *r, const char *started)
+{
+    l->send = false;
+    l->aggregate = true;
+    ncc_sink sink1 = {l, on_row, on_issue};
+    if (ncc_validate_file(path, o->vcfg, &sink1, &r->v) < 0) {
+        snprintf(l->err, sizeof l->err, "out of memory validating the file");
+        return db_error(l, r);
+    }
+    if (l->failed)
+        return db_error(l, r);
+    bool bad = r->v.nfile_errors > 0 || over_reject_limit(r, o);
+    if (!bad) {
+        if (check_ledger(l, r, o) < 0)
+            return db_error(l, r);
+        bad = r->v.nfile_errors > 0;
+    }
+    if (bad)
+        return quarantine(l, r, o, path, started);
+    r->rows_loaded = r->v.rows_valid;
+    if (call_before_replace(l, r, o) < 0 || exec_simple(l->c, "BEGIN", l->err, sizeof l->err) < 0)
+        return db_error(l, r);
+    if (!r->rows_loaded)
+        return finish(l, r, o, path, started);
+    const ncc_schema *s = r->v.schema;
+    char sql[SQL_SIZE], cols[1536], id[24];
+    column_list(s, cols, sizeof cols, "");
+    snprintf(sql, sizeof sql, "COPY %s (%s, file_load_id) FROM STDIN", s->table, cols);
+    snprintf(id, sizeof id, "%lld", r->file_load_id);
+    if (replace_begin(l, r) < 0 || begin_copy(l, sql) < 0)
+        return db_error(l, r);
+    l->send = true;
+    l->aggregate = false;
+    l->row_id = id;
+    l->schema = s;
+    ncc_sink sink2 = {l, on_row, NULL};
+    ncc_validate_config vcfg = *o->vcfg;
+    vcfg.keep_sha256 = true;
+    ncc_file_result again;
+    if (ncc_validate_file(path, &vcfg, &sink2, &again) < 0) {
+        snprintf(l->err, sizeof l->err, "out of memory validating the file");
+        ncc_file_result_free(&again);
+        return db_error(l, r);
+    }
+    bool same = strcmp(again.sha256, r->sha256) == 0 && again.rows_valid == r->v.rows_valid &&
+                again.schema == s;
+    ncc_file_result_free(&again);
+    if (l->failed)
+        return db_error(l, r);
+    if (!same) {
+        snprintf(l->err, sizeof l->err,
+                 "the file changed while it was being loaded: nothing of it was loaded; load it "
+                 "again once it is complete");
+        return db_error(l, r);
+    }
+    long long stored = end_copy(l, NULL);
+    if (l->failed)
+        return db_error(l, r);
+    if (stored != r->rows_loaded || l->cp.rows != r->rows_loaded) {
+        snprintf(l->err, sizeof l->err, "COPY stored %lld rows but %lld were validated", stored,
+                 r->rows_loaded);
+        return db_error(l, r);
+    }
+    return finish(l, r, o, path, started);
+}
+
+/* Whether the file can take the direct path (see the top of this file). */
+static int direct_possible(load_ctx *l, const char *path, const ncc_load_options *o, bool *direct)
+{
+    struct stat st;
+    *direct = false;
+    if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    const ncc_schema *s = ncc_validate_peek_kind(path, o->vcfg);
+    if (!s || !ncc_load_replaces_submissions(s))
+        return 0;
+    /* PostgreSQL refuses COPY FROM into a table whose row-level security applies to the
+     * user (a loader role without BYPASSRLS): such loads take the staged path */
+    const char *params[1] = {s->table};
+    PGresult *res;
+    if (exec_params(l->c, "SELECT row_security_active($1::regclass)", 1, params, PGRES_TUPLES_OK,
+                    l->err, sizeof l->err, &res) < 0)
+        return -1;
+    *direct = strcmp(PQgetvalue(res, 0, 0), "f") == 0;
+    PQclear(res);
+    return 0;
+}
+
 int ncc_load_file(PGconn *c, const char *path, const ncc_load_options *o, ncc_load_result *r)
 {
     memset(r, 0, sizeof *r);
     load_ctx l;
     memset(&l, 0, sizeof l);
     l.c = c;
-    int rc = -1;
+    l.issue = o->issue;
+    l.issue_ctx = o->issue_ctx;
     char started[64] = "";
     PGresult *res = NULL;
     bool readable = ncc_sha256_file(path, r->sha256) == 0;
@@ -434,67 +871,22 @@ int ncc_load_file(PGconn *c, const char *path, const ncc_load_options *o, ncc_lo
         PQclear(res);
     }
 
-    if (exec_simple(c, "BEGIN", l.err, sizeof l.err) < 0)
-        goto fail_db;
-    /* find the schema before the first row: the sink starts COPY lazily */
-    l.issue = o->issue;
-    l.issue_ctx = o->issue_ctx;
-    ncc_sink sink = {&l, on_row, o->issue ? on_issue : NULL};
-    /* stdin cannot be hashed before it is read: hash it on the way through */
-    ncc_validate_config vcfg = *o->vcfg;
-    vcfg.keep_sha256 = !readable;
-    if (ncc_validate_file(path, &vcfg, &sink, &r->v) < 0) {
-        snprintf(l.err, sizeof l.err, "out of memory validating the file");
-        goto fail_db;
+    l.mtfm = ncc_strmap_new(sizeof(mtfm_acc), o->vcfg->schemas->groups);
+    if (!l.mtfm) {
+        snprintf(l.err, sizeof l.err, "out of memory");
+        return db_error(&l, r);
     }
-    if (l.failed)
-        goto fail_db;
-    bool bad = r->v.nfile_errors > 0;
-    if (!bad && r->v.rows_rejected * NCC_MONEY_SCALE > o->max_reject_rate * r->v.rows_read) {
-        char rate[NCC_MONEY_BUFSIZE];
-        ncc_money_format_plain(o->max_reject_rate * 100, rate, sizeof rate);
-        ncc_file_result_add_error(&r->v, NCC_F_REJECT_LIMIT, NULL,
-                                  "%lld of %lld rows were rejected: more than the %s %% allowed "
-                                  "(--max-reject-rate); nothing of the file is loaded",
-                                  r->v.rows_rejected, r->v.rows_read, rate);
-        bad = true;
+    bool direct = false;
+    if (direct_possible(&l, path, o, &direct) < 0) {
+        ncc_strmap_free(l.mtfm);
+        return db_error(&l, r);
     }
-    long long stored = end_copy(&l, bad ? "file rejected" : NULL);
-    if (l.failed)
-        goto fail_db;
-    if (!bad && stored != l.cp.rows) {
-        snprintf(l.err, sizeof l.err, "COPY stored %lld rows but %lld were sent", stored, l.cp.rows);
-        goto fail_db;
-    }
-    r->rows_loaded = bad ? 0 : l.cp.rows;
-    if (!readable && r->v.sha256[0])
-        snprintf(r->sha256, sizeof r->sha256, "%s", r->v.sha256);
-    if (!bad) {
-        if (check_ledger(&l, r, o) < 0)
-            goto fail_db;
-        bad = r->v.nfile_errors > 0;
-    }
-    if (bad) {
-        if (exec_simple(c, "ROLLBACK", l.err, sizeof l.err) < 0)
-            goto fail_db;
-        rc = quarantine(&l, r, o, path, started);
-        goto out;
-    }
-    if (o->before_replace && o->before_replace(o->replace_ctx) != 0) {
-        snprintf(l.err, sizeof l.err, "the load was called off before its rows were replaced");
-        goto fail_db;
-    }
-    if (r->rows_loaded && replace_rows(&l, r) < 0)
-        goto fail_db;
-    r->status = NCC_LOAD_LOADED;
-    if (write_audit(&l, o, r, path, started, NULL) < 0 ||
-        exec_simple(c, "COMMIT", l.err, sizeof l.err) < 0)
-        goto fail_db;
-    rc = 0;
-    goto out;
-fail_db:
-    rc = db_error(&l, r);
-out:
+    ncc_debug("\"%s\": %s", path,
+              direct ? "validated, then copied straight into its table"
+                     : "copied into a staging table, then inserted");
+    int rc = direct ? load_direct(&l, path, o, r, started)
+                    : load_staged(&l, path, o, r, readable, started);
+    ncc_strmap_free(l.mtfm);
     return rc;
 }
 

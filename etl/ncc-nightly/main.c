@@ -273,7 +273,8 @@ static void on_issue(void *ctx, const ncc_issue *is)
 
 /* Load one file on conn; the errors go to errors_path. Fills *o. -1: database failure. */
 static int load_one(PGconn *conn, const settings *st, const item *it, const char *errors_path,
-                    outcome *o, int (*before_replace)(void *), void *replace_ctx)
+                    outcome *o, int (*before_replace)(void *, const ncc_file_result *),
+                    void *replace_ctx)
 {
     memset(o, 0, sizeof *o);
     char err[512];
@@ -409,24 +410,123 @@ static void run_serial(settings *st, PGconn *conn, item *items, int n, tally *t)
 
 typedef struct worker {
     pid_t pid;
-    int fd;      /* messages from the worker: 'R' (staged, ready to replace) or 'O' + outcome */
+    int fd;      /* from the worker: 'R' + its submissions (ready to replace), or 'O' + outcome */
     int go;      /* to the worker: one byte when it may replace and commit */
     int index;
     bool ready;
+    int nkeys;      /* submissions the file replaces; -1: the whole table (row-keyed kinds) */
+    uint64_t *keys; /* their keys (ncc_load_submission_key), sorted */
 } worker;
 
 typedef struct turn {
     int fd_out, fd_go;
 } turn;
 
-/* In a worker, before its rows replace the warehouse's: tell the parent, wait for the turn. */
-static int wait_turn(void *ctx)
+static int write_full(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+    while (len) {
+        ssize_t n = read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* In a worker, before its rows replace the warehouse's: tell the parent which submissions
+ * the file replaces, then wait for the turn. */
+static int wait_turn(void *ctx, const ncc_file_result *v)
 {
     turn *tn = ctx;
     char c = 'R';
-    if (write(tn->fd_out, &c, 1) != 1 || read(tn->fd_go, &c, 1) != 1)
+    int32_t n = v->schema && ncc_load_replaces_submissions(v->schema) ? v->ntotals : -1;
+    if (write_full(tn->fd_out, &c, 1) < 0 || write_full(tn->fd_out, &n, sizeof n) < 0)
         return -1;
-    return 0;
+    for (int32_t i = 0; i < n; i++) {
+        uint64_t k = ncc_load_submission_key(&v->totals[i]);
+        if (write_full(tn->fd_out, &k, sizeof k) < 0)
+            return -1;
+    }
+    return read(tn->fd_go, &c, 1) == 1 ? 0 : -1;
+}
+
+/* Whether two sorted key lists share a key. */
+static bool share_key(const worker *a, const worker *b)
+{
+    int i = 0, j = 0;
+    while (i < a->nkeys && j < b->nkeys) {
+        if (a->keys[i] == b->keys[j])
+            return true;
+        if (a->keys[i] < b->keys[j])
+            i++;
+        else
+            j++;
+    }
+    return false;
+}
+
+/* A ready worker may replace when every earlier-named file still running is ready too and
+ * shares no submission with it (loads of row-keyed kinds wait for all earlier files). The
+ * earliest unfinished file always may: the turns cannot deadlock. */
+static bool may_replace(const worker *w, int running, int k)
+{
+    for (int m = 0; m < running; m++) {
+        if (w[m].index >= w[k].index)
+            continue;
+        if (!w[m].ready || w[m].nkeys < 0 || w[k].nkeys < 0 || share_key(&w[m], &w[k]))
+            return false;
+    }
+    return true;
+}
+
+/* The 'R' message's submissions; false when the worker's pipe broke. */
+static bool read_ready(worker *wk)
+{
+    int32_t n;
+    if (read_full(wk->fd, &n, sizeof n) < 0 || n > 10000000)
+        return false;
+    wk->nkeys = n < 0 ? -1 : n;
+    if (n > 0) {
+        wk->keys = malloc((size_t)n * sizeof *wk->keys);
+        if (!wk->keys) {
+            wk->nkeys = -1; /* no room to compare: wait for every earlier file */
+            for (int32_t i = 0; i < n; i++) {
+                uint64_t k;
+                if (read_full(wk->fd, &k, sizeof k) < 0)
+                    return false;
+            }
+            return true;
+        }
+        if (read_full(wk->fd, wk->keys, (size_t)n * sizeof *wk->keys) < 0)
+            return false;
+        qsort(wk->keys, (size_t)n, sizeof *wk->keys, cmp_u64);
+    }
+    return true;
 }
 
 /* A worker process: its own connection, one file, the outcome on fd. */
@@ -457,9 +557,12 @@ static void worker_main(settings *st, const item *it, int fd, int go)
 
 /*
  * Parallel loads: up to jobs worker processes, one phase (kind) after another. Files are
- * validated and staged in parallel, but replace and commit in name order (a worker waits
- * for its turn once staged), so the file whose name sorts last wins exactly as with
- * --jobs 1. The earliest unfinished file is always running, so the turns cannot deadlock.
+ * validated in parallel; once judged good, a worker says which submissions its file
+ * replaces and waits for its turn: files that share no submission with any earlier-named
+ * running file replace and commit side by side, a file sharing one waits until the
+ * earlier file has committed, so the file whose name sorts last wins exactly as with
+ * --jobs 1. The earliest unfinished file is always running and always may go, so the
+ * turns cannot deadlock.
  */
 static void run_parallel(settings *st, item *items, int n, tally *t)
 {
@@ -469,10 +572,6 @@ static void run_parallel(settings *st, item *items, int n, tally *t)
         int next = 0, running = 0;
         while (next < n && items[next].phase != phase)
             next++;
-        int turn_of = next; /* the file whose turn it is to replace and commit */
-        bool *finished = calloc((size_t)n + 1, sizeof *finished);
-        if (!finished)
-            break;
         for (;;) {
             while (running < st->jobs && next < n && items[next].phase == phase && !t->db_failed) {
                 int fds[2], gos[2];
@@ -497,16 +596,14 @@ static void run_parallel(settings *st, item *items, int n, tally *t)
                     close(gos[1]);
                     break;
                 }
-                w[running++] = (worker){pid, fds[0], gos[1], next, false};
+                w[running++] = (worker){pid, fds[0], gos[1], next, false, -1, NULL};
                 next++;
             }
             if (!running)
                 break;
-            /* give the turn to the next file in name order when it is staged */
-            while (turn_of < n && items[turn_of].phase == phase && finished[turn_of])
-                turn_of++;
+            /* give the turn to every ready file that no earlier running file conflicts with */
             for (int k = 0; k < running; k++)
-                if (w[k].index == turn_of && w[k].ready && w[k].go >= 0) {
+                if (w[k].ready && w[k].go >= 0 && may_replace(w, running, k)) {
                     char c = 'G';
                     if (write(w[k].go, &c, 1) != 1)
                         ncc_debug("worker %ld gone before its turn", (long)w[k].pid);
@@ -523,7 +620,7 @@ static void run_parallel(settings *st, item *items, int n, tally *t)
                     continue;
                 char tag = 0;
                 ssize_t got = read(w[k].fd, &tag, 1);
-                if (got == 1 && tag == 'R') {
+                if (got == 1 && tag == 'R' && read_ready(&w[k])) {
                     w[k].ready = true;
                     continue;
                 }
@@ -540,11 +637,11 @@ static void run_parallel(settings *st, item *items, int n, tally *t)
                 close(w[k].fd);
                 if (w[k].go >= 0)
                     close(w[k].go);
+                free(w[k].keys);
                 char errors_path[2048];
                 /* the worker's errors file carries the worker's pid */
                 snprintf(errors_path, sizeof errors_path, "%s/.%s.errors.csv.%ld.tmp",
                          st->quarantine, it->name, (long)w[k].pid);
-                finished[w[k].index] = true;
                 progress(++done, n, it->name);
                 record(st, t, it, &o, errors_path);
                 w[k] = w[--running];
@@ -552,7 +649,6 @@ static void run_parallel(settings *st, item *items, int n, tally *t)
                 k--;
             }
         }
-        free(finished);
     }
 }
 

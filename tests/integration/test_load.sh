@@ -418,4 +418,65 @@ assert_eq "F_UNREADABLE - -" "$(errors_of "$missing")" "with F_UNREADABLE"
 assert_status 64 "no arguments exits 64" -- "$load"
 assert_match 'no input file' "$NCC_IT_ERR" "the usage error is explained on stderr"
 
+
+# ---- 11. the same warehouse whichever way the rows go in -------------------------------------
+# Cost and ledger files on disk are validated, then COPYed straight into their tables (two
+# passes); standard input, and a loader role subject to row-level security (PostgreSQL refuses
+# it COPY FROM into such a table), go through a staging table. Same files, same order, three
+# fresh databases: the warehouse must be the same row for row (file_load_ids included).
+path_files=("$demo/ledger_202324.csv" "$demo"/cost_* "$resub" "$data/cost_RDD_202425_OP_one_bad_row.csv")
+warehouse_rows() {
+    q "SELECT md5(string_agg(t, E'\n' ORDER BY t $C)) || ' ' || count(*) FROM (
+         SELECT 'cost_line ' || x::text t FROM core.cost_line x
+         UNION ALL SELECT concat_ws(' ', 'submission', fin_year, org_code, feed, rows, cost, sha256, file_load_id)
+                   FROM core.submission
+         UNION ALL SELECT 'mtfm_activity ' || x::text FROM core.mtfm_activity x
+         UNION ALL SELECT concat_ws(' ', 'ledger', fin_year, org_code, feed, ledger_cost, file_load_id)
+                   FROM core.ledger
+         UNION ALL SELECT concat_ws(' ', 'file_load', file_load_id, kind, status, rows_read, rows_loaded,
+                                    rows_rejected, error_count, superseded_by) FROM audit.file_load
+         UNION ALL SELECT concat_ws(' ', 'file_error', file_load_id, line, column_name, code, message)
+                   FROM audit.file_error) s"
+}
+main_db=$PGDATABASE
+way_dbs=()
+drop_way_dbs() { for d in "${way_dbs[@]}"; do "$NCC_ROOT/scripts/db" dropdb "$d"; done; }
+ncc_it_on_exit "drop_way_dbs"
+fresh_db() {
+    local d=ncc_it_load_$1
+    "$NCC_ROOT/scripts/db" dropdb "$d"
+    "$NCC_ROOT/scripts/db" createdb "$d"
+    way_dbs+=("$d")
+    export PGDATABASE=$d
+    "$NCC_BIN/ncc-migrate" >/dev/null
+}
+declare -A way
+fresh_db direct
+for f in "${path_files[@]}"; do "$load" -vv "$f" >>"$work/direct.out" 2>&1 || true; done
+assert_eq "${#path_files[@]}" "$(grep -c 'validated, then copied straight into its table' "$work/direct.out")" \
+    "files on disk (ledger and cost) take the direct path"
+way[direct]=$(warehouse_rows)
+assert_match ' 2[0-9][0-9]$' "${way[direct]}" "the direct loads fill the warehouse (a few hundred rows)"
+
+fresh_db stdin
+for f in "${path_files[@]}"; do "$load" -vv - <"$f" >>"$work/stdin.out" 2>&1 || true; done
+assert_eq "${#path_files[@]}" "$(grep -c 'copied into a staging table' "$work/stdin.out")" "standard input takes the staging path"
+way[stdin]=$(warehouse_rows)
+assert_eq "${way[direct]}" "${way[stdin]}" "standard input (staged) gives the warehouse the direct path gives"
+
+loader=${p}loader
+drop_loader() { PGOPTIONS="-c client_min_messages=warning" psql -XAtq -d postgres -c "DROP ROLE IF EXISTS $loader"; }
+drop_loader >/dev/null 2>&1
+ncc_it_on_exit "drop_loader"
+q "CREATE ROLE $loader LOGIN IN ROLE ncc_loader"
+fresh_db rls
+for f in "${path_files[@]}"; do PGUSER=$loader "$load" -vv "$f" >>"$work/rls.out" 2>&1 || true; done
+assert_eq "${#path_files[@]}" "$(grep -c 'copied into a staging table' "$work/rls.out")" \
+    "a loader role under row-level security takes the staging path"
+way[rls]=$(warehouse_rows)
+assert_eq "${way[direct]}" "${way[rls]}" "the loader role (staged) gives the warehouse the direct path gives"
+assert_eq "0" "$(q "SELECT count(*) FROM audit.file_load WHERE status NOT IN ('loaded', 'quarantined')")" \
+    "every load of the loader role ended loaded or quarantined"
+export PGDATABASE=$main_db
+
 ncc_it_finish
