@@ -80,6 +80,8 @@ const char *ncc_load_status_name(ncc_load_status s)
         return "unchanged";
     case NCC_LOAD_QUARANTINED:
         return "quarantined";
+    case NCC_LOAD_LEFT:
+        return "left";
     default:
         return "error";
     }
@@ -788,10 +790,15 @@ static int load_direct(load_ctx *l, const char *path, const ncc_load_options *o,
     if (l->failed)
         return db_error(l, r);
     if (!same) {
-        snprintf(l->err, sizeof l->err,
-                 "the file changed while it was being loaded: nothing of it was loaded; load it "
-                 "again once it is complete");
-        return db_error(l, r);
+        end_copy(l, "the file changed");
+        if (exec_simple(l->c, "ROLLBACK", l->err, sizeof l->err) < 0)
+            return db_error(l, r);
+        r->status = NCC_LOAD_LEFT;
+        r->rows_loaded = 0;
+        snprintf(r->message, sizeof r->message,
+                 "the file changed while it was being loaded: nothing of it was loaded; it is "
+                 "left for the next run (deliver files as NAME.part and rename them when complete)");
+        return 0;
     }
     long long stored = end_copy(l, NULL);
     if (l->failed)

@@ -52,6 +52,8 @@ typedef enum ncc_load_status {
     NCC_LOAD_LOADED,
     NCC_LOAD_UNCHANGED,
     NCC_LOAD_QUARANTINED,
+    NCC_LOAD_LEFT,    /* the file changed while it was read: nothing of it was recorded
+                       * (no audit row); it stays where it is for the next run */
     NCC_LOAD_DB_ERROR /* the database failed: nothing was recorded, retry later */
 } ncc_load_status;
 
@@ -64,13 +66,13 @@ typedef struct ncc_load_result {
     char message[512];      /* why, when not loaded */
 } ncc_load_result;
 
-/* "loaded", "unchanged", "quarantined" or "error". */
+/* "loaded", "unchanged", "quarantined", "left" or "error". */
 const char *ncc_load_status_name(ncc_load_status s);
 
 /*
  * Load path over connection c (no transaction open). Fills *r (caller frees
  * with ncc_load_result_free). Returns 0 when the file ended loaded,
- * unchanged or quarantined, -1 on a database failure (r->status
+ * unchanged, quarantined or left, -1 on a database failure (r->status
  * NCC_LOAD_DB_ERROR, r->message says why; the caller should stop).
  */
 int ncc_load_file(PGconn *c, const char *path, const ncc_load_options *o, ncc_load_result *r);

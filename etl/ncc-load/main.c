@@ -6,7 +6,8 @@
  * first. Files load in the order given: give ledger files before the cost
  * files they check (ncc-nightly orders a night's files itself).
  * Exit 0 all loaded or unchanged, 65 when a file was quarantined, 64 usage,
- * 66 missing input, 69 database unavailable, 70 internal error.
+ * 66 missing input, 69 database unavailable, 70 internal error, 74 a file
+ * changed while it was being loaded (nothing of it loaded: load it again).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -46,7 +47,8 @@ static void usage(FILE *out)
             "      --version          show the version and exit\n"
             "\n"
             "Exit status: 0 all loaded or unchanged, 65 a file was quarantined, 64 usage,\n"
-            "66 missing input, 69 database unavailable, 70 internal error.\n");
+            "66 missing input, 69 database unavailable, 70 internal error, 74 a file changed\n"
+            "while it was being loaded (nothing of it was loaded: load it again).\n");
 }
 
 static json_object *file_json(const ncc_load_result *r, const char *path)
@@ -134,7 +136,7 @@ int main(int argc, char **argv)
         goto out;
     }
     ncc_load_options lo = {&env.vcfg, env.max_reject_rate, env.ledger_tolerance, 0, NULL, NULL, NULL, NULL, NULL};
-    bool missing = false, quarantined = false;
+    bool missing = false, quarantined = false, left = false;
     for (int i = optind; i < argc; i++) {
         const char *path = argv[i];
         struct stat st;
@@ -151,6 +153,9 @@ int main(int argc, char **argv)
         if (r.status == NCC_LOAD_QUARANTINED) {
             quarantined = true;
             ncc_error("\"%s\" quarantined: %s", path, r.message);
+        } else if (r.status == NCC_LOAD_LEFT) {
+            left = true;
+            ncc_error("\"%s\" not loaded: %s", path, r.message);
         } else {
             ncc_info("\"%s\" %s: %lld rows%s%s", path, ncc_load_status_name(r.status),
                      r.rows_loaded, r.message[0] ? ", " : "", r.message);
@@ -161,6 +166,8 @@ int main(int argc, char **argv)
     }
     if (missing)
         status = NCC_EXIT_NOINPUT;
+    else if (left)
+        status = NCC_EXIT_IOERR;
     else if (quarantined)
         status = NCC_EXIT_DATAERR;
 out:

@@ -19,7 +19,8 @@
  * Exit status: 0 every file loaded or unchanged; 65 a file was quarantined;
  * 64 usage; 66 a directory is missing; 69 database unavailable (files not
  * yet loaded stay in the inbox); 70 internal error; 74 a file could not be
- * moved; 75 another run holds the lock.
+ * moved, or changed while it was loaded (it stays in the inbox, nothing of it
+ * loaded); 75 another run holds the lock.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -105,7 +106,8 @@ static void usage(FILE *out)
             "Files named *.part, *.tmp or .* are never taken: write NAME.part, then rename.\n"
             "Exit status: 0 all loaded or unchanged, 65 a file was quarantined, 64 usage,\n"
             "66 directory missing, 69 database unavailable, 70 internal error, 74 a file could\n"
-            "not be moved, 75 another nightly run holds the lock.\n");
+            "not be moved or changed while it was loaded (left in the inbox), 75 another\n"
+            "nightly run holds the lock.\n");
 }
 
 static double now_seconds(void)
@@ -341,6 +343,7 @@ typedef struct tally {
     int loaded, unchanged, quarantined, left;
     long long rows_loaded, rows_rejected;
     bool move_failed, db_failed;
+    bool changed; /* a file changed while it was loaded: left in the inbox */
     char db_message[512];
     json_object *files;
 } tally;
@@ -352,6 +355,12 @@ static void record(settings *st, tally *t, const item *it, outcome *o, const cha
         t->left++;
         snprintf(t->db_message, sizeof t->db_message, "%s", o->message);
         unlink(errors_path);
+        return;
+    }
+    if (o->status == NCC_LOAD_LEFT) {
+        t->changed = true;
+        unlink(errors_path);
+        ncc_warning("\"%s\" %s", it->name, o->message);
         return;
     }
     if (settle(st, it, errors_path, o) < 0) {
@@ -866,7 +875,7 @@ int main(int argc, char **argv)
         exit_code = PQstatus(conn) != CONNECTION_OK ? NCC_EXIT_UNAVAILABLE : NCC_EXIT_SOFTWARE;
     }
     free(rows);
-    if (exit_code == NCC_EXIT_OK && t.move_failed)
+    if (exit_code == NCC_EXIT_OK && (t.move_failed || t.changed))
         exit_code = NCC_EXIT_IOERR;
     if (exit_code == NCC_EXIT_OK && t.quarantined)
         exit_code = NCC_EXIT_DATAERR;

@@ -10,7 +10,9 @@
 #   2. --json: a report consistent with audit.run and audit.file_load;
 #   3. two runs at once on the same inbox: one loads, the other exits 75 and touches nothing;
 #   4. database unavailable: exit 69, nothing moved;
-#   5. --jobs 2 gives the warehouse --jobs 1 gives, also for a resubmission in the same night.
+#   5. --jobs 2 gives the warehouse --jobs 1 gives, also for a resubmission in the same night;
+#   6. a cost file rewritten between its two reads loads nothing, stays in the inbox (exit 74),
+#      and the next run loads it as it then is.
 # Every run passes --min-age 0 and its own inbox, archive and quarantine under a temp directory.
 # The fault tests (kill -9, database restart) are tests/fault/test_fault.sh.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -513,5 +515,60 @@ for jobs in 1 2; do
 done
 
 echo "# section 5 done after $SECONDS s"
+
+# ---- 6. a file that changes while it is loaded ----------------------------------------------
+# A cost file on disk is read twice (validated, then copied into core.cost_line). One rewritten
+# between the two reads must load neither half: it stays in the inbox (exit 74, a warning), and
+# the next run loads what it then holds. Made deterministic with --jobs 2: the test holds a lock
+# on audit.file_load, so the first file of submission RMM cannot commit; the second file of the
+# same submission (later name) then waits for its turn after its first pass, is rewritten, and
+# the lock is released.
+use_db changed
+"$NCC_BIN/ncc-migrate" >/dev/null
+box changed
+gen RMM 202324 APC 3000 1 >"$in/cost_RMM_202324_APC_a.csv"
+gen RMM 202324 APC 50 2 >"$in/cost_RMM_202324_APC_b.csv"
+gen RMM 202324 APC 60 3 >"$T/b_rewritten.csv"
+mkfifo "$T/lock.fifo"
+psql -XAtq -v ON_ERROR_STOP=1 <"$T/lock.fifo" >"$T/lock.out" 2>&1 &
+locker=$!
+exec 7>"$T/lock.fifo"
+echo "BEGIN; LOCK TABLE audit.file_load IN EXCLUSIVE MODE; SELECT 'locked';" >&7
+file_load_waits() {
+    q "SELECT count(*) FROM pg_locks WHERE relation = 'audit.file_load'::regclass AND $1"
+}
+for ((i = 0; i < 100; i++)); do [[ $(file_load_waits "granted AND mode = 'ExclusiveLock'") == 1 ]] && break; sleep 0.1; done
+assert_eq "1" "$(file_load_waits "granted AND mode = 'ExclusiveLock'")" "the test holds its lock on audit.file_load"
+nightly --jobs 2 >"$T/changed.out" 2>"$T/changed.err" &
+run=$!
+for ((i = 0; i < 300; i++)); do [[ $(file_load_waits "NOT granted") -ge 1 ]] && break; sleep 0.1; done
+assert_eq "1" "$(file_load_waits "NOT granted")" "the first file's load waits for the test's lock, uncommitted"
+sleep 1 # the second file (50 rows) is through its first pass and waits for its turn
+mv "$T/b_rewritten.csv" "$in/cost_RMM_202324_APC_b.csv"
+echo "COMMIT;" >&7
+exec 7>&-
+wait "$locker" || true
+status=0
+wait "$run" || status=$?
+assert_eq "74" "$status" "a file rewritten between its two reads: the run exits 74"
+assert_match '^ncc-nightly: failed: 2 files \(1 loaded, 0 unchanged, 0 quarantined, 1 left\)' \
+    "$(cat "$T/changed.out")" "the summary counts the rewritten file as left"
+assert_match 'cost_RMM_202324_APC_b\.csv.*changed while it was being loaded' "$(cat "$T/changed.err")" \
+    "stderr says which file changed"
+assert_eq "./cost_RMM_202324_APC_b.csv" "$(listing "$in")" "the rewritten file stays in the inbox"
+assert_eq "3000 $(sha "$ar"/*/cost_RMM_202324_APC_a.csv)" \
+    "$(q "SELECT rows || ' ' || sha256 FROM core.submission WHERE org_code = 'RMM'")" \
+    "the warehouse holds the first file's submission, none of the second"
+assert_eq "3000" "$(q "SELECT count(*) FROM core.cost_line WHERE org_code = 'RMM'")" "with its 3000 lines"
+assert_eq "cost_RMM_202324_APC_a.csv loaded" \
+    "$(q "SELECT string_agg(file_name || ' ' || status, ', ' ORDER BY file_load_id) FROM audit.file_load")" \
+    "audit records the loaded file only"
+assert_status 0 "the next run loads the file as it now is" -- nightly --jobs 2
+assert_eq "60 $(sha "$ar"/*/cost_RMM_202324_APC_b.csv)" \
+    "$(q "SELECT rows || ' ' || sha256 FROM core.submission WHERE org_code = 'RMM'")" \
+    "the rewritten file is now the submission"
+assert_eq "60" "$(q "SELECT count(*) FROM core.cost_line WHERE org_code = 'RMM'")" "with its 60 lines"
+
+echo "# section 6 done after $SECONDS s"
 use_main_db
 ncc_it_finish
