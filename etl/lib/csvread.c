@@ -10,6 +10,14 @@
  * ends a record outside quotes, so a line holding one is fed in two parts
  * to keep one record per csv_parse() call; only LF counts as a new line.
  *
+ * Fast path: most lines hold no quote. When the parser is between rows and
+ * the whole line (LF or CRLF ended) is in the chunk without a '"' or a bare
+ * CR, split_line() cuts it on ',' itself and builds the very record libcsv
+ * would (spaces and tabs around a value dropped, a line of only spaces is
+ * no record, the same field limit); libcsv is not called and stays between
+ * rows. Every other line goes to libcsv, the authority on quoting.
+ * ncc_csv_set_fast_path() turns it off, for differential tests.
+ *
  * libcsv's field buffer grows through csv_set_realloc_func: the allocator
  * below refuses to go past the field limit, which turns a runaway quoted
  * field into a located F_CSV_SYNTAX instead of unbounded memory.
@@ -33,6 +41,7 @@ struct ncc_csv {
     ncc_csv_limits lim;
     struct csv_parser parser;
     bool parser_ok;
+    bool fast_path; /* split quote-free lines without libcsv */
 
     char *chunk; /* bytes read from the source */
     size_t chunk_len, chunk_pos;
@@ -68,18 +77,9 @@ static void *limited_realloc(void *p, size_t size)
     return realloc(p, size);
 }
 
-static void on_field(void *data, size_t len, void *ctx)
+/* Store one trimmed value in the record, within the limits. */
+static void add_field(ncc_csv *c, const char *s, size_t len)
 {
-    ncc_csv *c = ctx;
-    const char *s = data ? data : "";
-    /* libcsv trims unquoted fields; quoted ones keep their spaces: trim here */
-    while (len && s[0] == ' ') {
-        s++;
-        len--;
-    }
-    while (len && (s[len - 1] == ' ')) {
-        len--;
-    }
     if (len > c->lim.field_max)
         c->field_too_long = true;
     int i = c->nfields++;
@@ -100,6 +100,20 @@ static void on_field(void *data, size_t len, void *ctx)
     c->field[i] = dst;
     c->flen[i] = (uint32_t)len;
     c->arena_used += len + 1;
+}
+
+static void on_field(void *data, size_t len, void *ctx)
+{
+    const char *s = data ? data : "";
+    /* libcsv trims unquoted fields; quoted ones keep their spaces: trim here */
+    while (len && s[0] == ' ') {
+        s++;
+        len--;
+    }
+    while (len && (s[len - 1] == ' ')) {
+        len--;
+    }
+    add_field(ctx, s, len);
 }
 
 static void on_record(int term, void *ctx)
@@ -138,7 +152,13 @@ ncc_csv *ncc_csv_new(ncc_source *src, const ncc_csv_limits *limits)
     csv_set_blk_size(&c->parser, 4096);
     c->line = 1;
     c->start_line = 1;
+    c->fast_path = true;
     return c;
+}
+
+void ncc_csv_set_fast_path(ncc_csv *c, bool on)
+{
+    c->fast_path = on;
 }
 
 static int fail(ncc_csv *c, ncc_code code, long line, const char *fmt, ...)
@@ -168,6 +188,48 @@ static int parse_error(ncc_csv *c)
                 "malformed quoting on line %ld: a '\"' inside an unquoted value, or text "
                 "after a closing quote; quote the whole value and double any '\"' inside it",
                 c->line);
+}
+
+static bool is_blank(char ch)
+{
+    return ch == ' ' || ch == '\t'; /* libcsv's spaces */
+}
+
+/*
+ * The fast path: the record of the line p[0..n) (its LF or CRLF excluded),
+ * which holds no '"' and no CR, split as libcsv splits it: spaces and tabs
+ * before a value are skipped, those after it trimmed. Returns 0 for a line
+ * of nothing but spaces (libcsv skips it), else 1; a value too long for
+ * libcsv's buffer sets c->field_too_long.
+ */
+static int split_line(ncc_csv *c, const char *p, size_t n)
+{
+    const char *end = p + n;
+    while (p < end && is_blank(*p))
+        p++;
+    if (p == end)
+        return 0;
+    for (;;) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        size_t raw = (size_t)((comma ? comma : end) - p);
+        /* libcsv's buffer holds the trailing spaces too; it grows in 4 KiB steps halved
+         * until limited_realloc accepts them, so it is full at exactly limit + 2 bytes, and
+         * the ',' or terminator after that many is refused: CSV_ENOMEM (csv_field_limit is
+         * the limit libcsv sees) */
+        if (raw > csv_field_limit + 1) {
+            c->field_too_long = true;
+            return 1;
+        }
+        size_t len = raw;
+        while (len && is_blank(p[len - 1]))
+            len--;
+        add_field(c, p, len);
+        if (!comma)
+            return 1;
+        p = comma + 1;
+        while (p < end && is_blank(*p))
+            p++;
+    }
 }
 
 static void fill_record(ncc_csv *c, ncc_csv_record *rec)
@@ -233,8 +295,22 @@ int ncc_csv_next(ncc_csv *c, ncc_csv_record *rec)
             seg = (size_t)(cr - p) + 1; /* a bare CR: feed up to it on its own */
             nl = NULL;
         }
-        if (c->parser.pstate == LIBCSV_ROW_NOT_BEGUN && !c->record_done)
+        bool between_rows = c->parser.pstate == LIBCSV_ROW_NOT_BEGUN && !c->record_done;
+        if (between_rows)
             c->start_line = c->line;
+        if (between_rows && nl && c->fast_path && !memchr(p, '"', seg)) {
+            /* a whole line without quotes or a bare CR: libcsv is not needed */
+            int got = split_line(c, p, seg - 1 - (cr != NULL));
+            if (c->field_too_long)
+                return parse_error(c);
+            c->chunk_pos += seg;
+            c->line++;
+            if (got) {
+                fill_record(c, rec);
+                return 1;
+            }
+            continue;
+        }
         size_t done = csv_parse(&c->parser, p, seg, on_field, on_record, c);
         if (done != seg || c->field_too_long)
             return parse_error(c);

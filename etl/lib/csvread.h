@@ -59,6 +59,10 @@ int ncc_csv_next(ncc_csv *c, ncc_csv_record *rec);
  * F_UNREADABLE), the message (borrowed) and the line it concerns. */
 ncc_code ncc_csv_error(const ncc_csv *c, const char **message, long *line);
 
+/* Whether quote-free lines are split without libcsv (default on; same
+ * results either way). For tests and comparisons. */
+void ncc_csv_set_fast_path(ncc_csv *c, bool on);
+
 /* Physical lines consumed so far. */
 long ncc_csv_lines(const ncc_csv *c);
 

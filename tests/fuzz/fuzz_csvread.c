@@ -10,14 +10,16 @@
  *           bit 7: read as WINDOWS-1252 instead of auto
  * Small limits reach the paths that cut records short; the limit of
  * libcsv's realloc hook is process-wide, so it is set anew by each
- * ncc_csv_new() and only one reader is alive at a time.
+ * ncc_csv_new() and the two readers alive at a time (below) share limits.
  *
  * The schemas are loaded once (NCC_SCHEMA_DIR, else the project's).
  * Checked on every record: the contract of csvread.h (kept fields, NUL
  * terminators, trimmed values, lengths within the limits, start lines in
- * order, a sticky error with a located message); and a simple input (see
+ * order, a sticky error with a located message); a simple input (see
  * simple_csv) whose values all fit field_max must not stop with
- * F_CSV_SYNTAX.
+ * F_CSV_SYNTAX; and a second reader without the fast path (quote-free
+ * lines split by csvread.c itself) must give the very same records, end or
+ * error, read in step with the first.
  */
 #include "fuzz_common.h"
 
@@ -81,6 +83,18 @@ FUZZ_NOCOV static bool simple_csv(const uint8_t *d, size_t n, size_t *longest)
             *longest = len;
         start = i + 1;
     }
+    return true;
+}
+
+/* Whether two records are the same: line, counts, flag, every kept value and its NUL. */
+FUZZ_NOCOV static bool same_record(const ncc_csv_record *a, const ncc_csv_record *b)
+{
+    if (a->line != b->line || a->nfields != b->nfields || a->nkept != b->nkept ||
+        a->oversize != b->oversize)
+        return false;
+    for (int i = 0; i < a->nkept; i++)
+        if (a->len[i] != b->len[i] || memcmp(a->field[i], b->field[i], a->len[i] + 1) != 0)
+            return false;
     return true;
 }
 
@@ -148,6 +162,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(src != NULL, "cannot open the input: %s", err);
     ncc_csv *csv = ncc_csv_new(src, &lim);
     FUZZ_ASSERT(csv != NULL, "ncc_csv_new failed");
+    /* the reference: libcsv for every line */
+    ncc_source *ref_src = ncc_source_open(path, enc, &code, err, sizeof err);
+    FUZZ_ASSERT(ref_src != NULL, "cannot open the input: %s", err);
+    ncc_csv *ref = ncc_csv_new(ref_src, &lim);
+    FUZZ_ASSERT(ref != NULL, "ncc_csv_new failed");
+    ncc_csv_set_fast_path(ref, false);
+    ncc_csv_record ref_rec;
+    int ref_r;
 
     ncc_csv_record rec;
     long prev_line = 0;
@@ -155,6 +177,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int r;
     while ((r = ncc_csv_next(csv, &rec)) == 1) {
         records++;
+        ref_r = ncc_csv_next(ref, &ref_rec);
+        FUZZ_EXPECT("csv-fast-path", ref_r == 1 && same_record(&rec, &ref_rec),
+                    "record %zu (line %ld) differs without the fast path (%d, line %ld)",
+                    records, rec.line, ref_r, ref_r == 1 ? ref_rec.line : -1L);
         /* a bare CR also ends a record (csvread.c), so two may start on one line */
         FUZZ_EXPECT("csv-records", records <= newlines + crs + 1, "%zu records from %zu lines",
                     records, newlines + 1);
@@ -190,6 +216,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 for (uint32_t k = 0; k < rec.len[i]; k++)
                     ((volatile char *)rec.field[i])[k] ^= 0;
     }
+    ref_r = ncc_csv_next(ref, &ref_rec);
+    FUZZ_EXPECT("csv-fast-path", ref_r == r, "the end is %d, %d without the fast path", r, ref_r);
+    if (r < 0 && ref_r < 0) {
+        const char *msg, *ref_msg;
+        long line, ref_line;
+        ncc_code c = ncc_csv_error(csv, &msg, &line);
+        ncc_code ref_c = ncc_csv_error(ref, &ref_msg, &ref_line);
+        FUZZ_EXPECT("csv-fast-path", c == ref_c && line == ref_line && strcmp(msg, ref_msg) == 0,
+                    "error %d on line %ld: %s\nwithout the fast path %d on line %ld: %s", (int)c,
+                    line, msg, (int)ref_c, ref_line, ref_msg);
+    }
+    FUZZ_EXPECT("csv-fast-path", ncc_csv_lines(csv) == ncc_csv_lines(ref),
+                "%ld lines read, %ld without the fast path", ncc_csv_lines(csv),
+                ncc_csv_lines(ref));
+    ncc_csv_free(ref);
+    ncc_source_free(ref_src);
     if (r < 0) {
         const char *msg = NULL;
         long line = -1;
