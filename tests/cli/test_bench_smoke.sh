@@ -33,7 +33,7 @@ check_contains "table header" "median s" "$out"
 csv="$T_TMP/bench/results.csv"
 check "results.csv header" "measure,rows,reps,median_s,rows_per_s,baseline,ratio,target,result,min_s,max_s,client_cpu_s,server_cpu_s" "$(head -1 "$csv" 2>/dev/null)"
 for m in "csvcount (bare libcsv) cost" "cat cost" "zcat cost.gz" "ncc-validate cost" "ncc-validate cost.gz" \
-    "psql \\copy clean rows" "ncc-load cost" "pgloader cost" "ncc-nightly --jobs 1 (4 files)" \
+    "psql \\copy clean rows" "ncc-load cost" "ncc-load cost staged (RLS loader role)" "pgloader cost" "ncc-nightly --jobs 1 (4 files)" \
     "ncc-nightly --jobs 2 (4 files)" "peak RSS ncc-validate 20k" "peak RSS ncc-load 20k"; do
     check_contains "table row: $m" "$m" "$out"
     check_contains "csv row: $m" "\"$m\",20000," "$(cat "$csv" 2>/dev/null)"
