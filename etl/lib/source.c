@@ -66,6 +66,10 @@ struct ncc_source {
     iconv_t cd;        /* (iconv_t)-1 when none */
 
     /* raw file */
+    bool regular;       /* a regular file: size_hint can look at it */
+    off_t start_off;    /* offset at open (0 but for a redirected stdin) */
+    off_t file_size;    /* st_size at open */
+    uint64_t text_out;  /* bytes handed out by ncc_source_read */
     bool started; /* gzip detection done */
     bool raw_eof; /* read() returned 0 */
     uint64_t raw_bytes;
@@ -473,7 +477,17 @@ static enum step step_iconv(ncc_source *s, char *buf, size_t cap, size_t *outp)
     }
 }
 
+static ssize_t source_read(ncc_source *src, char *buf, size_t cap);
+
 ssize_t ncc_source_read(ncc_source *src, char *buf, size_t cap)
+{
+    ssize_t n = source_read(src, buf, cap);
+    if (n > 0)
+        src->text_out += (uint64_t)n;
+    return n;
+}
+
+static ssize_t source_read(ncc_source *src, char *buf, size_t cap)
 {
     size_t out = 0;
 
@@ -643,8 +657,12 @@ ncc_source *ncc_source_open(const char *path, const char *encoding, int *code, c
         snprintf(msg, sizeof msg, "cannot open %s: %s", s->where, strerror(saved_errno));
         goto fail;
     }
-    if (S_ISREG(st.st_mode))
+    if (S_ISREG(st.st_mode)) {
         (void)posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        s->start_off = lseek(s->fd, 0, SEEK_CUR);
+        s->file_size = st.st_size;
+        s->regular = s->start_off >= 0 && s->start_off <= s->file_size;
+    }
 
     ncc_sha256_init(&s->sha);
     return s;
@@ -684,6 +702,49 @@ bool ncc_source_is_gzip(const ncc_source *src)
 uint64_t ncc_source_raw_bytes(const ncc_source *src)
 {
     return src->raw_bytes;
+}
+
+uint64_t ncc_source_text_bytes(const ncc_source *src)
+{
+    return src->text_out;
+}
+
+/* pread all of len bytes at off; false on a short read or an error. */
+static bool pread_full(int fd, void *buf, size_t len, off_t off)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = pread(fd, (char *)buf + got, len - got, off + (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        got += (size_t)n;
+    }
+    return true;
+}
+
+uint64_t ncc_source_size_hint(const ncc_source *src)
+{
+    if (!src->regular)
+        return 0;
+    uint64_t size = (uint64_t)(src->file_size - src->start_off);
+    unsigned char magic[2];
+    bool gzip;
+    if (src->started)
+        gzip = src->gzip;
+    else
+        gzip = size >= 2 && pread_full(src->fd, magic, 2, src->start_off) && magic[0] == 0x1f &&
+               magic[1] == 0x8b;
+    if (!gzip)
+        return size;
+    unsigned char t[4];
+    /* the smallest gzip member is 18 bytes: header 10, empty deflate block, trailer 8 */
+    if (size < 18 || !pread_full(src->fd, t, 4, src->file_size - 4))
+        return size;
+    uint64_t isize = (uint64_t)t[0] | (uint64_t)t[1] << 8 | (uint64_t)t[2] << 16 |
+                     (uint64_t)t[3] << 24;
+    return isize > size ? isize : size;
 }
 
 void ncc_source_keep_sha256(ncc_source *src)

@@ -63,6 +63,28 @@ bool ncc_source_fell_back(const ncc_source *src);
 bool ncc_source_is_gzip(const ncc_source *src);
 /* Bytes read from the file so far (compressed bytes for gzip). */
 uint64_t ncc_source_raw_bytes(const ncc_source *src);
+/* Bytes of UTF-8 text handed out by ncc_source_read so far. */
+uint64_t ncc_source_text_bytes(const ncc_source *src);
+
+/*
+ * An estimate of the bytes of text the source will give, known before reading
+ * (it reads with pread and never moves the file offset, so it can be called at
+ * any time); 0 when unknown. Meant for sizing, never for correctness:
+ *  - a regular file (a path, or stdin redirected from one): its size from
+ *    the current offset (fstat);
+ *  - gzip (the magic bytes 1f 8b at that offset): max(ISIZE, compressed size).
+ *    ISIZE, the last 4 bytes of the file, little-endian, is the size mod 2^32
+ *    of the last member only. It is exact for one member under 4 GiB, the
+ *    usual case; with concatenated members or past 4 GiB it is too small, and
+ *    the compressed size - which text, CSV above all, never undercuts - is the
+ *    floor. So the estimate errs low, never high (a caller sizing memory from
+ *    it grows later rather than reserving too much). A compressed size times
+ *    an assumed ratio would err high on badly compressible input;
+ *  - stdin from a pipe or terminal, any other kind of file: 0.
+ * Bytes, not characters: a Windows-1252 file decoded to UTF-8 gives a little
+ * more text than its size.
+ */
+uint64_t ncc_source_size_hint(const ncc_source *src);
 
 /* Keep the SHA-256 of the raw bytes as they are read (off by default: it
  * costs time). Call before the first read. */

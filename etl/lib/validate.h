@@ -5,7 +5,9 @@
  * totals and MTFM aggregates kept for reports and reconciliation.
  *
  * Memory is bounded: the reader's limits, the groups limit, and the
- * duplicate-key set (8-byte fingerprints, at most ~15 bytes per row).
+ * duplicate-key set (keyset.h: 8-byte fingerprints; sized from the input's
+ * size before the rows come, ~10.5 bytes per row, and at most ~14.3 bytes per
+ * row plus 1 MiB when it has to grow: an input of unknown size, a pipe).
  */
 #ifndef NCC_VALIDATE_H
 #define NCC_VALIDATE_H

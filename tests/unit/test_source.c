@@ -107,6 +107,7 @@ typedef struct result {
     char enc[64];
     bool fell_back, gzip;
     uint64_t raw;
+    uint64_t hint; /* ncc_source_size_hint, the same before and after reading */
     char sha[65];
 } result;
 
@@ -121,6 +122,7 @@ static result run(const char *path, const char *encoding, size_t cap)
     ncc_source *src = ncc_source_open(path, encoding, &code, err, sizeof err);
     cr_assert_not_null(src, "open %s: %s", path, err);
     ncc_source_keep_sha256(src);
+    r.hint = ncc_source_size_hint(src);
 
     char *buf = malloc(cap); /* exactly cap: overruns show under valgrind */
     size_t alloc = 4096;
@@ -155,6 +157,8 @@ static result run(const char *path, const char *encoding, size_t cap)
     r.fell_back = ncc_source_fell_back(src);
     r.gzip = ncc_source_is_gzip(src);
     r.raw = ncc_source_raw_bytes(src);
+    cr_assert_eq(ncc_source_text_bytes(src), r.len, "text bytes count what was handed out");
+    cr_assert_eq(ncc_source_size_hint(src), r.hint, "the hint does not depend on reading");
     ncc_source_sha256_hex(src, r.sha);
     free(buf);
     ncc_source_free(src);
@@ -980,4 +984,115 @@ Test(source, sha256_of_large_file_is_of_raw_bytes)
     free(r.data);
     free(b);
     free(text);
+}
+
+/* ---- the size hint (sizing the duplicate-key set) ----------------------- */
+
+Test(source, size_hint_of_plain_file_is_its_size)
+{
+    size_t len;
+    char *text = make_straddling_utf8(&len);
+    result r = run(write_file("big.csv", text, len), NULL, 65536);
+    expect_text(&r, text, len);
+    cr_assert_eq(r.hint, len);
+    free(r.data);
+
+    r = run(write_str("bom.csv", "\xef\xbb\xbf" "a,b\n"), NULL, 16);
+    expect_text(&r, "a,b\n", 4);
+    cr_assert_eq(r.hint, 7, "the file's bytes, BOM included");
+    free(r.data);
+
+    r = run(write_str("empty.csv", ""), NULL, 16);
+    cr_assert_eq(r.hint, 0);
+    free(r.data);
+    free(text);
+}
+
+Test(source, size_hint_of_gzip_is_isize)
+{
+    size_t len, gzlen;
+    char *text = make_straddling_utf8(&len);
+    unsigned char *gz = gzip_member(text, len, &gzlen);
+    cr_assert_gt(len, gzlen);
+    result r = run(write_file("big.gz", gz, gzlen), NULL, 65536);
+    expect_text(&r, text, len);
+    cr_assert(r.gzip);
+    cr_assert_eq(r.hint, len, "one member: ISIZE, the exact size");
+    free(r.data);
+    free(gz);
+
+    /* a small member compresses to more than its size: the compressed size is the floor */
+    gz = gzip_member("a,b\n", 4, &gzlen);
+    r = run(write_file("s.gz", gz, gzlen), NULL, 16);
+    expect_text(&r, "a,b\n", 4);
+    cr_assert_eq(r.hint, gzlen);
+    free(r.data);
+    free(gz);
+    free(text);
+}
+
+Test(source, size_hint_of_concatenated_gzip_is_a_lower_bound)
+{
+    size_t len, l1, l2;
+    char *text = make_straddling_utf8(&len);
+    unsigned char *g1 = gzip_member(text, len, &l1);
+    unsigned char *g2 = gzip_member("tail,of,it\n", 11, &l2);
+    unsigned char *both = malloc(l1 + l2);
+    memcpy(both, g1, l1);
+    memcpy(both + l1, g2, l2);
+    result r = run(write_file("two.gz", both, l1 + l2), NULL, 65536);
+    cr_assert_eq(r.rc, 0);
+    cr_assert_eq(r.len, len + 11);
+    /* ISIZE is the last member's 11 bytes: the compressed size is larger, and under the truth */
+    cr_assert_eq(r.hint, l1 + l2);
+    cr_assert_leq(r.hint, r.len);
+    free(r.data);
+    free(both);
+    free(g1);
+    free(g2);
+    free(text);
+}
+
+Test(source, size_hint_of_short_gzip_is_its_size)
+{
+    /* magic bytes but too short to hold a trailer: no ISIZE to read */
+    result r = run(write_file("cut.gz", "\x1f\x8b\x08\x00", 4), NULL, 16);
+    cr_assert_eq(r.rc, -1);
+    cr_assert_eq(r.hint, 4);
+    free(r.data);
+}
+
+Test(source, size_hint_of_stdin)
+{
+    int code;
+    char err[512];
+    /* redirected from a regular file, already read from: the size from the offset on */
+    const char *p = write_str("in.csv", "skip,me\na,b\n");
+    FILE *f = fopen(p, "rb");
+    cr_assert_not_null(f);
+    cr_assert_eq(lseek(fileno(f), 8, SEEK_SET), 8);
+    cr_assert_geq(dup2(fileno(f), STDIN_FILENO), 0);
+    fclose(f);
+    ncc_source *src = ncc_source_open("-", NULL, &code, err, sizeof err);
+    cr_assert_not_null(src, "%s", err);
+    cr_assert_eq(ncc_source_size_hint(src), 4);
+    char buf[64];
+    cr_assert_eq(ncc_source_read(src, buf, sizeof buf), 4);
+    cr_assert(memcmp(buf, "a,b\n", 4) == 0);
+    cr_assert_eq(ncc_source_size_hint(src), 4, "pread: reading does not change it");
+    ncc_source_free(src);
+
+    /* a pipe: unknown */
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    cr_assert_eq(write(fds[1], "a,b\n", 4), 4);
+    close(fds[1]);
+    cr_assert_geq(dup2(fds[0], STDIN_FILENO), 0);
+    close(fds[0]);
+    src = ncc_source_open("-", NULL, &code, err, sizeof err);
+    cr_assert_not_null(src, "%s", err);
+    cr_assert_eq(ncc_source_size_hint(src), 0);
+    cr_assert_eq(ncc_source_read(src, buf, sizeof buf), 4);
+    cr_assert_eq(ncc_source_text_bytes(src), 4);
+    ncc_source_free(src);
 }

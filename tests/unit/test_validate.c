@@ -1,6 +1,7 @@
 /* Unit tests of validate: canonical rows, rules, aggregates and accounting. */
 #include <criterion/criterion.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "refdata.h"
 #include "schema.h"
@@ -277,4 +278,152 @@ Test(validate, quote_value_truncates_and_redacts)
     const char *longv = "0123456789012345678901234567890123456789012345678901234567890123456789";
     ncc_quote_value(longv, strlen(longv), out, sizeof out);
     cr_assert(strstr(out, "...") != NULL);
+}
+
+/* ---- duplicate keys: the fingerprint taken from the raw fields early in the row is the
+ * one of the canonical values, or it is taken again from them ---- */
+
+#define SUPPLIER_HDR "period,supplier,customer_ods,technology_id,route,units,value_ex_vat\n"
+
+Test(validate, duplicate_keys_by_canonical_value_not_raw_text)
+{
+    ncc_file_result res;
+    collect c;
+    /* technology_id: the superseded alias MTG29 is MTG74 (its canonical value lives in the
+     * reference data, not in the record); supplier is text compared without case; route an
+     * upper-cased code */
+    run(SUPPLIER_HDR "2024-03,HeartFlow,RCC,MTG74,DIRECT,1,700.00\n"
+                     "2024-03,HEARTFLOW,RCC,MTG29,DIRECT,1,700.00\n"
+                     "2024-03, heartflow ,rcc,mtg74,direct,1,700.00\n"
+                     "2024-03,HeartFlow,RCC,MTG58,DIRECT,1,700.00\n"
+                     "2024-03,HeartFlow,RCC,mtg29,NHSSC,1,700.00\n",
+        NULL, &res, &c);
+    cr_assert_eq(res.counts[NCC_E_DUPLICATE_KEY], 2, "%s", c.issues);
+    cr_assert_eq(res.errors[0].line, 3);
+    cr_assert_eq(res.errors[1].line, 4);
+    cr_assert_eq(res.rows_valid, 3);
+    ncc_file_result_free(&res);
+
+    /* line_no is an int whose canonical text is the raw text: 7 and 07 are two keys, as the
+     * contract's "compared after trimming and upper-casing" says; invoice_no is upper-cased */
+    run(NHSSC_HDR "2024-03-31,inv1,7,RAA,FWB101,,1,1.00,N\n"
+                  "2024-03-31,INV1,07,RAA,FWB101,,1,1.00,N\n"
+                  "2024-03-31,INV1, 7,RAA,FWB101,,1,1.00,N\n"
+                  "2024-03-31,Inv1,7,RBB,FWB102,,2,2.00,Y\n",
+        NULL, &res, &c);
+    cr_assert_eq(res.counts[NCC_E_DUPLICATE_KEY], 2, "%s", c.issues);
+    cr_assert_eq(res.errors[0].line, 4);
+    cr_assert_eq(res.errors[1].line, 5);
+    ncc_file_result_free(&res);
+}
+
+Test(validate, duplicate_keys_of_rejected_rows)
+{
+    ncc_file_result res;
+    collect c;
+    /* a row rejected for a non-key column still takes its key; a row whose key column is
+     * wrong takes none (its later twin is not a duplicate, only wrong again) */
+    run(COST_HDR "202324,RAA,APC,A1,LB09C,100,EL,,STAFF,WARD,,1,-10\n"
+                 "202324,RAA,APC,A1,LB09C,100,EL,,STAFF,WARD,,1,10\n"
+                 "202324,RAA,XYZ,A2,LB09C,100,EL,,STAFF,WARD,,1,10\n"
+                 "202324,RAA,XYZ,A2,LB09C,100,EL,,STAFF,WARD,,1,10\n"
+                 "202324,RAA,APC,A3,LB09C,100,EL,,STAFF,WARD,,1,10,extra\n"
+                 "202324,RAA,APC,A3,LB09C,100,EL,,STAFF,WARD,,1,10\n",
+        NULL, &res, &c);
+    cr_assert_eq(res.counts[NCC_E_DUPLICATE_KEY], 1, "%s", c.issues);
+    cr_assert_eq(res.counts[NCC_E_FEED], 2, "%s", c.issues);
+    cr_assert_eq(res.counts[NCC_E_FIELD_COUNT], 1, "%s", c.issues);
+    cr_assert_eq(res.counts[NCC_E_DUPLICATE_KEY], 1);
+    bool found = false;
+    for (int i = 0; i < res.nerrors; i++)
+        if (res.errors[i].code == NCC_E_DUPLICATE_KEY)
+            found = res.errors[i].line == 3;
+    cr_assert(found, "%s", c.issues);
+    cr_assert_eq(res.rows_valid, 1, "%s", c.issues);
+    ncc_file_result_free(&res);
+}
+
+/* Collects the lines of E_DUPLICATE_KEY issues. */
+typedef struct dups {
+    long line[16];
+    int n;
+} dups;
+
+static void on_dup(void *ctx, const ncc_issue *is)
+{
+    dups *d = ctx;
+    if (is->code == NCC_E_DUPLICATE_KEY && d->n < 16)
+        d->line[d->n++] = is->line;
+}
+
+/* A cost file of rows data rows (~74 bytes each: past the first 4 MiB, after which the key
+ * set is sized for the whole file) where the row on line dup_at[k] repeats the key of line
+ * dup_of[k], in its own spelling. */
+static char *big_cost(long rows, const long *dup_at, const long *dup_of, int ndup, size_t *len)
+{
+    size_t cap = (size_t)rows * 96 + 256;
+    char *b = malloc(cap);
+    cr_assert_not_null(b);
+    size_t n = (size_t)snprintf(b, cap, "%s", COST_HDR);
+    for (long line = 2; line < rows + 2; line++) {
+        long id = line;
+        bool lower = false;
+        for (int k = 0; k < ndup; k++)
+            if (dup_at[k] == line) {
+                id = dup_of[k];
+                lower = k % 2;
+            }
+        n += (size_t)snprintf(b + n, cap - n,
+                              lower ? "202324, raa ,apc,rpt-%08ld,AA22C,400,NEL,K40.1,prosth,critcare,,1,12.50\n"
+                                    : "202324,RAA,APC,RPT-%08ld,AA22C,400,NEL,K40.1,PROSTH,CRITCARE,,1,12.50\n",
+                              id);
+    }
+    *len = n;
+    return b;
+}
+
+static void validate_dups(const char *path, dups *d, ncc_file_result *res)
+{
+    memset(d, 0, sizeof *d);
+    ncc_validate_config cfg = {&set, ref, NULL, NULL, "MTFM", 1000, false};
+    ncc_sink sink = {d, NULL, on_dup};
+    cr_assert_eq(ncc_validate_file(path, &cfg, &sink, res), 0);
+}
+
+Test(validate, duplicate_keys_across_the_sizing_of_the_key_set)
+{
+    /* 90,000 rows, 6.6 MB: the set is resized after the first 4 MiB (~57,000 rows) */
+    const long at[] = {30000, 70000, 80000, 90001};
+    const long of[] = {2, 10, 60000, 79999};
+    size_t len;
+    char *text = big_cost(90000, at, of, 4, &len);
+    cr_assert_gt(len, (size_t)6 << 20);
+    char *path = tu_write_temp(text, len);
+    ncc_file_result res;
+    dups d;
+    validate_dups(path, &d, &res);
+    cr_assert_eq(res.rows_read, 90000);
+    cr_assert_eq(d.n, 4, "%d duplicates", d.n);
+    for (int k = 0; k < 4; k++)
+        cr_assert_eq(d.line[k], at[k]);
+    cr_assert_eq(res.rows_valid, 90000 - 4);
+    cr_assert_eq(res.ntotals, 1);
+    cr_assert_eq(res.totals[0].rows, 90000 - 4);
+    ncc_file_result_free(&res);
+
+    /* the same gzip'ed: sized from the ISIZE trailer instead of the file's size */
+    char gzpath[64];
+    snprintf(gzpath, sizeof gzpath, "%s.gz", path);
+    gzFile gz = gzopen(gzpath, "wb6");
+    cr_assert_not_null(gz);
+    cr_assert_eq(gzwrite(gz, text, (unsigned)len), (int)len);
+    cr_assert_eq(gzclose(gz), Z_OK);
+    validate_dups(gzpath, &d, &res);
+    cr_assert_eq(d.n, 4, "%d duplicates", d.n);
+    for (int k = 0; k < 4; k++)
+        cr_assert_eq(d.line[k], at[k]);
+    ncc_file_result_free(&res);
+    unlink(gzpath);
+    tu_remove(path);
+    free(text);
 }
