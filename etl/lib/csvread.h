@@ -13,6 +13,10 @@
  * together exceed record_max bytes, or that has more than columns_max
  * fields, is still returned (flagged) so the caller can reject that row and
  * go on; its extra content is not kept. Memory never grows past the limits.
+ *
+ * A record's values may lie in the reader's read buffer itself (quote-free
+ * lines are cut in place, without a copy): they are writable, but only
+ * until the next ncc_csv_next() call, which may refill that buffer.
  */
 #ifndef NCC_CSVREAD_H
 #define NCC_CSVREAD_H
@@ -49,7 +53,8 @@ typedef struct ncc_csv ncc_csv;
 ncc_csv *ncc_csv_new(ncc_source *src, const ncc_csv_limits *limits);
 
 /*
- * Next record into *rec (its storage borrowed until the next call).
+ * Next record into *rec (its storage, values included, borrowed until the
+ * next call on this reader).
  * Returns 1 with a record, 0 at the end of the file, -1 on an error that
  * stops the file (see ncc_csv_error).
  */
@@ -62,6 +67,11 @@ ncc_code ncc_csv_error(const ncc_csv *c, const char **message, long *line);
 /* Whether quote-free lines are split without libcsv (default on; same
  * results either way). For tests and comparisons. */
 void ncc_csv_set_fast_path(ncc_csv *c, bool on);
+
+/* Whether that fast path finds ',', '"', CR and LF with SSE2 (default on,
+ * where the target has it) or with a plain byte loop (the only way on other
+ * targets; same results either way). For tests. */
+void ncc_csv_set_simd(ncc_csv *c, bool on);
 
 /* Physical lines consumed so far. */
 long ncc_csv_lines(const ncc_csv *c);

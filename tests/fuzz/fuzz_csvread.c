@@ -7,6 +7,7 @@
  *   byte 0  field_max  (1, 8, 64, 4096 or 64 KiB)
  *   byte 1  record_max (1, 16, 256, 4096 or 64 KiB)
  *   byte 2  bits 0-2: columns_max (1, 2, 4, 16, 512);
+ *           bit 6: the fast path scans with its portable byte loop, not SSE2;
  *           bit 7: read as WINDOWS-1252 instead of auto
  * Small limits reach the paths that cut records short; the limit of
  * libcsv's realloc hook is process-wide, so it is set anew by each
@@ -19,7 +20,8 @@
  * simple_csv) whose values all fit field_max must not stop with
  * F_CSV_SYNTAX; and a second reader without the fast path (quote-free
  * lines split by csvread.c itself) must give the very same records, end or
- * error, read in step with the first.
+ * error, read in step with the first (whose values, cut in place in its
+ * read buffer, must not be disturbed by the second's reads).
  */
 #include "fuzz_common.h"
 
@@ -145,6 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ncc_csv_limits lim = {field_maxes[data[0] % N(field_maxes)],
                           record_maxes[data[1] % N(record_maxes)],
                           columns_maxes[(data[2] & 7) % N(columns_maxes)]};
+    bool simd = !(data[2] & 0x40);
     const char *enc = (data[2] & 0x80) ? "WINDOWS-1252" : NULL;
     data += 3;
     size -= 3;
@@ -162,6 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(src != NULL, "cannot open the input: %s", err);
     ncc_csv *csv = ncc_csv_new(src, &lim);
     FUZZ_ASSERT(csv != NULL, "ncc_csv_new failed");
+    ncc_csv_set_simd(csv, simd);
     /* the reference: libcsv for every line */
     ncc_source *ref_src = ncc_source_open(path, enc, &code, err, sizeof err);
     FUZZ_ASSERT(ref_src != NULL, "cannot open the input: %s", err);

@@ -286,9 +286,15 @@ static const char *escaped(const char *s, size_t n)
     return out;
 }
 
+/* How a transcript is read: libcsv alone, or the fast path scanning with SSE2 (where the
+ * target has it) or with its portable byte loop. */
+typedef enum { READ_LIBCSV, READ_FAST_SIMD, READ_FAST_BYTES } read_mode;
+
+static const char *const mode_name[] = {"libcsv", "fast path (SSE2)", "fast path (byte loop)"};
+
 /* Everything the reader gives for data[0..n): each record (line, counts, flag, every kept
  * value with its terminator), then the end or the error, the lines read, a second call. */
-static char *transcript(const void *data, size_t n, const ncc_csv_limits *lim, bool fast,
+static char *transcript(const void *data, size_t n, const ncc_csv_limits *lim, read_mode mode,
                         size_t *len)
 {
     char *path = tu_write_temp(data, n);
@@ -298,7 +304,8 @@ static char *transcript(const void *data, size_t n, const ncc_csv_limits *lim, b
     cr_assert_not_null(src, "%s", err);
     ncc_csv *csv = ncc_csv_new(src, lim);
     cr_assert_not_null(csv);
-    ncc_csv_set_fast_path(csv, fast);
+    ncc_csv_set_fast_path(csv, mode != READ_LIBCSV);
+    ncc_csv_set_simd(csv, mode == READ_FAST_SIMD);
     char *out;
     FILE *f = open_memstream(&out, len);
     cr_assert_not_null(f);
@@ -329,30 +336,40 @@ static char *transcript(const void *data, size_t n, const ncc_csv_limits *lim, b
     return out;
 }
 
-/* Requires the same transcript with the fast path on and off; returns it (caller frees)
- * with its length in *tlen when tlen is not NULL. */
+/* Requires the same transcript with the fast path on (both scans) and off; returns it
+ * (caller frees) with its length in *tlen when tlen is not NULL. */
 static char *same_both_ways_len(const void *data, size_t n, const ncc_csv_limits *lim,
                                 size_t *tlen)
 {
-    size_t lf, ll;
-    char *fast = transcript(data, n, lim, true, &lf);
-    char *slow = transcript(data, n, lim, false, &ll);
-    if (lf != ll || memcmp(fast, slow, lf) != 0) {
-        size_t at = 0;
-        while (at < lf && at < ll && fast[at] == slow[at])
-            at++;
-        char in[2048], a[4096];
-        snprintf(in, sizeof in, "%s", escaped(data, n < 512 ? n : 512));
-        snprintf(a, sizeof a, "%s", escaped(fast, lf));
-        cr_assert_fail("the fast path differs from libcsv at byte %zu of the transcript\n"
-                       "limits %zu/%zu/%d, input (%zu bytes): %s\n--- fast:\n%s\n--- libcsv:\n%s",
-                       at, lim ? lim->field_max : 0, lim ? lim->record_max : 0,
-                       lim ? lim->columns_max : 0, n, in, a, escaped(slow, ll));
+    size_t ll;
+    char *slow = transcript(data, n, lim, READ_LIBCSV, &ll);
+    char *kept = NULL;
+    for (read_mode mode = READ_FAST_SIMD; mode <= READ_FAST_BYTES; mode++) {
+        size_t lf;
+        char *fast = transcript(data, n, lim, mode, &lf);
+        if (lf != ll || memcmp(fast, slow, lf) != 0) {
+            size_t at = 0;
+            while (at < lf && at < ll && fast[at] == slow[at])
+                at++;
+            char in[2048], a[4096];
+            snprintf(in, sizeof in, "%s", escaped(data, n < 512 ? n : 512));
+            snprintf(a, sizeof a, "%s", escaped(fast, lf));
+            cr_assert_fail("the %s differs from libcsv at byte %zu of the transcript\n"
+                           "limits %zu/%zu/%d, input (%zu bytes): %s\n--- fast:\n%s\n"
+                           "--- libcsv:\n%s",
+                           mode_name[mode], at, lim ? lim->field_max : 0,
+                           lim ? lim->record_max : 0, lim ? lim->columns_max : 0, n, in, a,
+                           escaped(slow, ll));
+        }
+        if (kept)
+            free(fast);
+        else
+            kept = fast;
     }
     free(slow);
     if (tlen)
-        *tlen = lf;
-    return fast;
+        *tlen = ll;
+    return kept;
 }
 
 static char *same_both_ways(const void *data, size_t n, const ncc_csv_limits *lim)
@@ -586,4 +603,125 @@ Test(csvread_fast, random_small_files)
         }
         free(same_both_ways(buf, n, &lims[(size_t)file % (sizeof lims / sizeof lims[0])]));
     }
+}
+
+/* Lines longer than a scan block (32 bytes), with a '"', a bare CR, a CRLF or a NUL at every
+ * position, so that it falls at every place of a block and after values were already split:
+ * the fast path must give such a line to libcsv untouched. */
+Test(csvread_fast, specials_at_every_position_of_long_lines)
+{
+    static const char *special[] = {"\"", "\r", "\r\n", "\0", " \r", "\t", ",\r\n"};
+    static const size_t slen[] = {1, 1, 2, 1, 2, 1, 3};
+    static const ncc_csv_limits lims[] = {
+        {NCC_CSV_FIELD_MAX_DEFAULT, NCC_CSV_RECORD_MAX_DEFAULT, NCC_CSV_COLUMNS_MAX_DEFAULT},
+        {2, 8, 3},
+        {4, 40, 6},
+        {16, 64, 64}};
+    char buf[512];
+    for (size_t s = 0; s < sizeof special / sizeof special[0]; s++)
+        for (size_t at = 0; at <= 100; at++)
+            for (size_t li = 0; li < sizeof lims / sizeof lims[0]; li++) {
+                /* a header, then a line of 100 bytes "ab,cd ,e,..." with the special at `at` */
+                size_t n = (size_t)sprintf(buf, "h1,h2\n");
+                for (size_t i = 0; i < 100; i++) {
+                    if (i == at) {
+                        memcpy(buf + n, special[s], slen[s]);
+                        n += slen[s];
+                    }
+                    buf[n++] = i % 5 == 4 ? ',' : i % 7 == 6 ? ' ' : (char)('a' + i % 26);
+                }
+                n += (size_t)sprintf(buf + n, "%s\nlast,line\n", at == 100 ? special[s] : "");
+                free(same_both_ways(buf, n, &lims[li]));
+            }
+}
+
+/* Random files of lines up to 150 bytes (several scan blocks) over {a, space, tab, ',', '"',
+ * CR, LF, NUL}, quotes rare so that most lines are split by the fast path, some after a
+ * first look at them. */
+Test(csvread_fast, random_files_of_long_lines)
+{
+    static const char alpha[] = "aaaaaaaa  \t,,,,\r\n\0";
+    static const ncc_csv_limits lims[] = {{1, 1, 1},   {4, 16, 3},   {8, 64, 8},
+                                          {16, 80, 40}, {64, 4096, 512}};
+    char buf[2048];
+    for (int file = 0; file < 2000; file++) {
+        size_t lines = 1 + rng() % 8, n = 0;
+        for (size_t l = 0; l < lines; l++) {
+            size_t len = rng() % 150;
+            for (size_t i = 0; i < len; i++)
+                buf[n++] = rng() % 97 == 0 ? '"' : alpha[rng() % (sizeof alpha - 1)];
+            if (l + 1 < lines || rng() % 4)
+                buf[n++] = rng() % 3 ? '\n' : '\r';
+        }
+        free(same_both_ways(buf, n, &lims[(size_t)file % (sizeof lims / sizeof lims[0])]));
+    }
+}
+
+/* Values are handed out writable (callers upper-case them in place) and stay as they are
+ * until the next call, whichever path gave them; writing to them does not touch the next
+ * record, nor does it when the next read refills the chunk. */
+Test(csvread_fast, values_writable_in_place_until_the_next_call)
+{
+    size_t n = 40000, cap = n * 32 + 64;
+    char *big = malloc(cap);
+    size_t len = (size_t)sprintf(big, "k,v,w\n");
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)sprintf(big + len, i % 3 ? "%zu, abc%zu ,x\n" : "%zu,\"abc%zu\",x\r\n", i,
+                               i);
+    for (read_mode mode = READ_LIBCSV; mode <= READ_FAST_BYTES; mode++) {
+        char *path = tu_write_temp(big, len);
+        int code;
+        char err[256];
+        ncc_source *src = ncc_source_open(path, NULL, &code, err, sizeof err);
+        ncc_csv *csv = ncc_csv_new(src, NULL);
+        ncc_csv_set_fast_path(csv, mode != READ_LIBCSV);
+        ncc_csv_set_simd(csv, mode == READ_FAST_SIMD);
+        ncc_csv_record rec;
+        cr_assert_eq(ncc_csv_next(csv, &rec), 1);
+        for (size_t i = 0; i < n; i++) {
+            cr_assert_eq(ncc_csv_next(csv, &rec), 1);
+            cr_assert_eq(rec.nkept, 3);
+            char want[32];
+            sprintf(want, "abc%zu", i);
+            cr_assert_str_eq(rec.field[1], want, "%s, row %zu", mode_name[mode], i);
+            cr_assert_str_eq(rec.field[2], "x");
+            for (int f = 0; f < rec.nkept; f++) /* scribble over each value, keep its NUL */
+                memset(rec.field[f], 'Z', rec.len[f]);
+            sprintf(want, "%zu", i);
+            cr_assert_eq(rec.len[0], strlen(want));
+            cr_assert_eq(rec.field[2][0], 'Z');
+        }
+        cr_assert_eq(ncc_csv_next(csv, &rec), 0);
+        ncc_csv_free(csv);
+        ncc_source_free(src);
+        tu_remove(path);
+    }
+    free(big);
+}
+
+/* The last read of a file is short: the bytes after it in the reader's buffer are left from
+ * the read before (here lines full of LFs and commas) and must never be taken for the end
+ * of an unterminated last line, at any length of it and any place in a scan block. */
+Test(csvread_fast, short_last_read_after_stale_bytes)
+{
+    static const char *tails[] = {"x", "ab,cd", " a , b \r", "a,\"b\"", "  ", "a\rb"};
+    char *buf = malloc(CHUNK + 128);
+    /* lines of 6 bytes, the last one ending the chunk; the reader cuts their values in place
+     * with '\0' over the ',' and the blank, so their LFs stay in the buffer */
+    size_t shift = 5 - (CHUNK - 1) % 6;
+    for (size_t i = 0; i < CHUNK; i++)
+        buf[i] = "ab,c \n"[(i + shift) % 6];
+    for (size_t t = 0; t < sizeof tails / sizeof tails[0]; t++)
+        for (size_t pad = 0; pad < 70; pad++) {
+            /* the last chunk: the tail after `pad` bytes of a value, then no LF */
+            size_t n = CHUNK;
+            memset(buf + n, 'v', pad);
+            n += pad;
+            memcpy(buf + n, tails[t], strlen(tails[t]));
+            n += strlen(tails[t]);
+            free(same_both_ways(buf, n, NULL));
+            ncc_csv_limits small = {8, 32, 3};
+            free(same_both_ways(buf, n, &small));
+        }
+    free(buf);
 }
