@@ -34,11 +34,6 @@ static inline bool is_upper(char c)
     return c >= 'A' && c <= 'Z';
 }
 
-static inline bool is_lower(char c)
-{
-    return c >= 'a' && c <= 'z';
-}
-
 /* Reads exactly n digits at s into *v; false if any is not a digit. */
 static inline bool read_digits(const char *s, size_t n, unsigned *v)
 {
@@ -510,40 +505,79 @@ ncc_parse_result ncc_bool_parse(const char *s, size_t len, bool *out)
 
 /* ---- character classes --------------------------------------------------- */
 
+/* The classes of every byte: a bit per charset the byte is valid in, and CL_LOWER
+ * (0x20, the bit that tells a from A) on a-z. */
+enum {
+    CL_ANY = 1 << NCC_CHARSET_ANY,
+    CL_PRINTABLE = 1 << NCC_CHARSET_PRINTABLE,
+    CL_ALNUM = 1 << NCC_CHARSET_ALNUM,
+    CL_ALNUM_UNDERSCORE = 1 << NCC_CHARSET_ALNUM_UNDERSCORE,
+    CL_DIGIT = 1 << NCC_CHARSET_DIGIT,
+    CL_LOWER = 0x20,
+    CL_TEXT = CL_ANY | CL_PRINTABLE,
+    CL_ALPHA = CL_TEXT | CL_ALNUM | CL_ALNUM_UNDERSCORE
+};
+
+static const unsigned char charset_class[256] = {
+    [0x00 ... 0x1f] = CL_ANY,
+    [0x20 ... 0x2f] = CL_TEXT,
+    ['0' ... '9'] = CL_ALPHA | CL_DIGIT,
+    [0x3a ... 0x40] = CL_TEXT,
+    ['A' ... 'Z'] = CL_ALPHA,
+    [0x5b ... 0x5e] = CL_TEXT,
+    ['_'] = CL_TEXT | CL_ALNUM_UNDERSCORE,
+    [0x60] = CL_TEXT,
+    ['a' ... 'z'] = CL_ALPHA | CL_LOWER,
+    [0x7b ... 0x7e] = CL_TEXT,
+    [0x7f] = CL_ANY,
+    [0x80 ... 0xff] = CL_TEXT,
+};
+
+/* One pass over the bytes of s, upper-casing them in place when `up` (else s is only
+ * read). Byte by byte: the values are short, and a table lookup a byte measured faster
+ * than 8-byte words with their partial tails. The classes hold letters of both cases,
+ * so the upper-cased value is as valid as the original. */
+static inline __attribute__((always_inline)) bool scan(ncc_charset cs, char *s, bool up, size_t len,
+                                                      bool *ascii)
+{
+    unsigned all = 0xff, any = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned c = (unsigned char)s[i], t = charset_class[c];
+        all &= t;
+        any |= c;
+        if (up)
+            s[i] = (char)(c ^ (t & CL_LOWER));
+    }
+    *ascii = any < 0x80;
+    return (unsigned)cs <= NCC_CHARSET_DIGIT && (all >> cs & 1);
+}
+
+bool ncc_charset_scan(ncc_charset cs, const char *s, size_t len, bool *ascii)
+{
+    return scan(cs, (char *)s, false, len, ascii);
+}
+
+bool ncc_charset_scan_upcase(ncc_charset cs, char *s, size_t len, bool *ascii)
+{
+    return scan(cs, s, true, len, ascii);
+}
+
 bool ncc_charset_valid(ncc_charset cs, const char *s, size_t len)
 {
-    size_t i;
+    bool ascii;
+    return ncc_charset_scan(cs, s, len, &ascii);
+}
 
-    switch (cs) {
-    case NCC_CHARSET_ANY:
-        return true;
-    case NCC_CHARSET_PRINTABLE:
-        for (i = 0; i < len; i++) {
-            unsigned char c = (unsigned char)s[i];
-            if (c < 0x20 || c == 0x7f)
-                return false;
-        }
-        return true;
-    case NCC_CHARSET_ALNUM:
-        for (i = 0; i < len; i++) {
-            if (!is_upper(s[i]) && !is_lower(s[i]) && !is_digit(s[i]))
-                return false;
-        }
-        return true;
-    case NCC_CHARSET_ALNUM_UNDERSCORE:
-        for (i = 0; i < len; i++) {
-            if (!is_upper(s[i]) && !is_lower(s[i]) && !is_digit(s[i]) && s[i] != '_')
-                return false;
-        }
-        return true;
-    case NCC_CHARSET_DIGIT:
-        for (i = 0; i < len; i++) {
-            if (!is_digit(s[i]))
-                return false;
-        }
-        return true;
+void ncc_upcase_ascii(char *s, size_t len)
+{
+    for (; len >= 8; s += 8, len -= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        w = ncc_swar_upcase(w);
+        memcpy(s, &w, 8);
     }
-    return false;
+    if (len)
+        ncc_swar_store_tail(s, len, ncc_swar_upcase(ncc_swar_load_tail(s, len)));
 }
 
 size_t ncc_utf8_length(const char *s, size_t len)

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Money: an exact amount scaled by 10^4 (4 decimal places). */
 typedef __int128 ncc_money;
@@ -97,6 +98,59 @@ typedef enum ncc_charset {
     NCC_CHARSET_DIGIT
 } ncc_charset;
 bool ncc_charset_valid(ncc_charset cs, const char *s, size_t len);
+/* The same, and in the same pass whether every byte is ASCII (*ascii: then the
+ * value has as many characters as bytes). */
+bool ncc_charset_scan(ncc_charset cs, const char *s, size_t len, bool *ascii);
+/* ncc_upcase_ascii(s, len) then ncc_charset_scan, in one pass. */
+bool ncc_charset_scan_upcase(ncc_charset cs, char *s, size_t len, bool *ascii);
+/* ASCII a-z to A-Z in place; every other byte (UTF-8 included) unchanged. */
+void ncc_upcase_ascii(char *s, size_t len);
+
+/*
+ * 8 bytes at a time (SWAR), for the scans above and the key fingerprints of
+ * validate.c. Words are little-endian: byte i of the text is bits 8i..8i+7.
+ */
+#define NCC_SWAR_ONES 0x0101010101010101ULL
+#define NCC_SWAR_HIGHS 0x8080808080808080ULL
+
+/* The n bytes at s (1..7) as the low bytes of a word, the others zero. Reads
+ * s[0..n) only: two overlapping loads, or three bytes. */
+static inline uint64_t ncc_swar_load_tail(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + n - 4, 4); /* overlaps lo: the same bytes at the same places */
+        return (uint64_t)lo | ((uint64_t)hi << (8 * (n - 4)));
+    }
+    return (uint64_t)u[0] | ((uint64_t)u[n / 2] << (8 * (n / 2))) |
+           ((uint64_t)u[n - 1] << (8 * (n - 1)));
+}
+
+/* Store the low n bytes of w (1..7) at s; writes s[0..n) only. */
+static inline void ncc_swar_store_tail(char *s, size_t n, uint64_t w)
+{
+    if (n >= 4) {
+        uint32_t lo = (uint32_t)w, hi = (uint32_t)(w >> (8 * (n - 4)));
+        memcpy(s, &lo, 4);
+        memcpy(s + n - 4, &hi, 4);
+        return;
+    }
+    s[0] = (char)w;
+    s[n / 2] = (char)(w >> (8 * (n / 2)));
+    s[n - 1] = (char)(w >> (8 * (n - 1)));
+}
+
+/* ASCII a-z to A-Z in all 8 bytes of w; every other byte unchanged. */
+static inline uint64_t ncc_swar_upcase(uint64_t w)
+{
+    uint64_t low7 = w & ~NCC_SWAR_HIGHS;
+    uint64_t ge_a = low7 + NCC_SWAR_ONES * (0x80 - 'a');     /* high bit: low7 >= 'a' */
+    uint64_t gt_z = low7 + NCC_SWAR_ONES * (0x80 - 'z' - 1); /* high bit: low7 > 'z' */
+    uint64_t lower = ge_a & ~gt_z & ~w & NCC_SWAR_HIGHS;     /* and the byte < 0x80 */
+    return w - (lower >> 2);                                 /* 0x80 >> 2 = 'a' - 'A' */
+}
 /* Number of characters (UTF-8 code points) in s. */
 size_t ncc_utf8_length(const char *s, size_t len);
 

@@ -237,11 +237,132 @@ static void set_value(ncc_value *v, const char *s, size_t len)
     v->len = (uint32_t)len;
 }
 
+/*
+ * Key fingerprints. A key is the byte string of its upper-cased values, each
+ * followed by '\x1f' (so keys are equal exactly when those strings are); the
+ * fingerprint is a 64-bit hash of that string, computed as it is read: the values
+ * are taken 8 bytes at a time (a shorter tail by two overlapping loads, never
+ * outside the value), upper-cased 8 bytes at once and mixed in whole 8-byte
+ * words of the string, whatever the lengths of the values. The fingerprints live
+ * only in this pass's key set: the hash is this file's own (not ncc_hash64,
+ * whose values other code and other processes rely on).
+ */
+#define KEY_BYTES_MAX 1024 /* longer keys get no duplicate check */
+
+typedef struct fp_stream {
+    uint64_t h;    /* the words mixed so far */
+    uint64_t acc;  /* the bytes after them, low byte first, zero above `fill` bytes */
+    unsigned fill; /* 0..7 */
+    size_t len;    /* bytes in all */
+} fp_stream;
+
+static inline uint64_t rotl64(uint64_t x, unsigned r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+/* One 8-byte word into the state (MurmurHash3's block step). */
+static inline uint64_t fp_mix(uint64_t h, uint64_t w)
+{
+    w *= 0x87c37b91114253d5ULL;
+    w = rotl64(w, 31);
+    w *= 0x4cf5ad432745937fULL;
+    h ^= w;
+    h = rotl64(h, 27);
+    return h * 5 + 0x52dce729;
+}
+
+static inline void fp_begin(fp_stream *st)
+{
+    st->h = 0x9e3779b97f4a7c15ULL ^ KEY_SEED;
+    st->acc = 0;
+    st->fill = 0;
+    st->len = 0;
+}
+
+/* Append n bytes (1..8): the low n bytes of w, whose other bytes are zero. Without
+ * branches: the word is mixed in always, and kept only when it is whole. */
+static inline __attribute__((always_inline)) void fp_put(fp_stream *st, uint64_t w, unsigned n)
+{
+    uint64_t word = st->acc | (w << (8 * st->fill));
+    uint64_t rest = (w >> (56 - 8 * st->fill)) >> 8; /* the bytes of w after the word */
+    uint64_t mixed = fp_mix(st->h, word);
+    unsigned total = st->fill + n;
+    bool whole = total >= 8;
+    st->len += n;
+    st->h = whole ? mixed : st->h;
+    st->acc = whole ? rest : word;
+    st->fill = total & 7;
+}
+
+static inline uint64_t fp_end(const fp_stream *st)
+{
+    uint64_t h = st->h;
+    if (st->fill)
+        h = fp_mix(h, st->acc); /* zero-padded: the length below tells the zeros apart */
+    h ^= st->len;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
 static void upcase(char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)(s[i] - 'a') < 26)
-            s[i] = (char)(s[i] - 32);
+    ncc_upcase_ascii(s, len);
+}
+
+/* Append the upper-cased value s[0..len) and its '\x1f'. */
+static inline __attribute__((always_inline)) void fp_put_value(fp_stream *st, const char *s,
+                                                              size_t len)
+{
+    for (; len >= 8; s += 8, len -= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        fp_put(st, ncc_swar_upcase(w), 8);
+    }
+    uint64_t w = len ? ncc_swar_upcase(ncc_swar_load_tail(s, len)) : 0;
+    fp_put(st, w | ((uint64_t)0x1f << (8 * len)), (unsigned)len + 1);
+}
+
+/* Key fingerprint over the upper-cased key values; false when a key value is unusable
+ * or the key is longer than KEY_BYTES_MAX. */
+static bool key_fingerprint(const pass *p, uint64_t *fp)
+{
+    fp_stream st;
+    fp_begin(&st);
+    for (int k = 0; k < p->schema->nkey; k++) {
+        int ci = p->schema->key[k];
+        const ncc_value *v = &p->v[ci];
+        if (p->bad[ci])
+            return false;
+        size_t len = v->s ? v->len : 0;
+        if (st.len + len + 1 > KEY_BYTES_MAX)
+            return false;
+        fp_put_value(&st, v->s, len);
+    }
+    *fp = fp_end(&st);
+    return true;
+}
+
+/* What key_fingerprint gives when every key value is its raw field (a key column absent
+ * from the header is empty), computed as soon as the record arrives; false when the
+ * key is too long (key_fingerprint refuses those too). */
+static bool raw_key_fingerprint(const pass *p, const ncc_csv_record *rec, uint64_t *fp)
+{
+    fp_stream st;
+    fp_begin(&st);
+    for (int k = 0; k < p->schema->nkey; k++) {
+        int f = p->bind[p->schema->key[k]];
+        size_t len = f >= 0 ? rec->len[f] : 0;
+        if (st.len + len + 1 > KEY_BYTES_MAX)
+            return false;
+        fp_put_value(&st, f >= 0 ? rec->field[f] : "", len);
+    }
+    *fp = fp_end(&st);
+    return true;
 }
 
 static const char *expect_of(const ncc_column *c)
@@ -280,6 +401,15 @@ static void list_values(const ncc_column *c, char *out, size_t cap)
         n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? ", " : "", c->values[i]);
 }
 
+/* Whether the NUL-terminated value equals s[0..len) (which may hold NUL bytes). */
+static inline bool enum_is(const char *value, const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len && value[i] && value[i] == s[i])
+        i++;
+    return i == len && !value[len];
+}
+
 /* Check one field and set its canonical value. The value is trimmed; it is
  * upper-cased in place first when the column says so. Any other change of the
  * value is either made elsewhere (the arena, reference data) or, in place, changes
@@ -299,7 +429,13 @@ static void check_field(pass *p, int ci, char *s, size_t len)
         }
         return;
     }
-    if (c->upper)
+    /* text and codes: upper-cased and checked against their charset in one pass */
+    bool text = c->type == NCC_TYPE_TEXT || c->type == NCC_TYPE_CODE;
+    bool ascii = false, valid = false;
+    if (text)
+        valid = c->upper ? ncc_charset_scan_upcase(c->charset, s, len, &ascii)
+                         : ncc_charset_scan(c->charset, s, len, &ascii);
+    else if (c->upper)
         upcase(s, len);
     set_value(v, s, len);
     if ((c->pii && ncc_nhs_number_like(s, len)) ||
@@ -316,21 +452,23 @@ static void check_field(pass *p, int ci, char *s, size_t len)
     switch (c->type) {
     case NCC_TYPE_TEXT:
     case NCC_TYPE_CODE: {
-        if (c->max_len && len > (size_t)c->max_len && ncc_utf8_length(s, len) > (size_t)c->max_len) {
+        if (c->max_len && len > (size_t)c->max_len &&
+            (ascii || ncc_utf8_length(s, len) > (size_t)c->max_len)) {
             ncc_quote_value(s, len, q, sizeof q);
             report(p, NCC_E_TOO_LONG, p->line, c->name,
                    "%s %s has %zu characters: at most %d allowed (%s)", c->name, q,
                    ncc_utf8_length(s, len), c->max_len, expect_of(c));
             break;
         }
-        if (memchr(s, '\0', len)) {
+        /* a NUL byte is outside every charset but "any": looked for only then */
+        if ((!valid || c->charset == NCC_CHARSET_ANY) && memchr(s, '\0', len)) {
             /* never valid text, and PostgreSQL refuses it: reject the row, not the load */
             report(p, c->format_code, p->line, c->name, "%s holds a NUL byte: remove it", c->name);
             break;
         }
         /* a UTF-8 character is at most 4 bytes: count characters only when it can matter */
-        if (!ncc_charset_valid(c->charset, s, len) ||
-            (len < 4 * (size_t)c->min_len && ncc_utf8_length(s, len) < (size_t)c->min_len)) {
+        if (!valid || (len < 4 * (size_t)c->min_len &&
+                       (ascii ? len : ncc_utf8_length(s, len)) < (size_t)c->min_len)) {
             ncc_quote_value(s, len, q, sizeof q);
             report(p, c->format_code, p->line, c->name, "%s %s is not valid: expected %s", c->name,
                    q, expect_of(c));
@@ -356,7 +494,7 @@ static void check_field(pass *p, int ci, char *s, size_t len)
     case NCC_TYPE_ENUM: {
         int k;
         for (k = 0; k < c->nvalues; k++)
-            if (strlen(c->values[k]) == len && memcmp(c->values[k], s, len) == 0)
+            if (enum_is(c->values[k], s, len))
                 break;
         if (k == c->nvalues) {
             char vals[200];
@@ -487,6 +625,121 @@ static void check_field(pass *p, int ci, char *s, size_t len)
     }
 }
 
+/*
+ * The common case of check_field, inlined in the row loop: a value of a frequent type
+ * that passes every check. Then it sets what check_field would set and returns true;
+ * else false, having changed nothing but the case of s (upper-cased as check_field
+ * does first anyway), and check_field decides and reports.
+ */
+static inline bool check_field_fast(const pass *p, const ncc_column *c, ncc_value *v, char *s,
+                                    size_t len)
+{
+    if (len == 0)
+        return !c->required; /* v->s is NULL already */
+    bool ascii = false, valid = false;
+    if (c->type == NCC_TYPE_TEXT || c->type == NCC_TYPE_CODE) {
+        if (c->max_len && len > (size_t)c->max_len)
+            return false;
+        valid = c->upper ? ncc_charset_scan_upcase(c->charset, s, len, &ascii)
+                         : ncc_charset_scan(c->charset, s, len, &ascii);
+        if (!valid || (c->charset == NCC_CHARSET_ANY && memchr(s, '\0', len)))
+            return false;
+    } else if (c->upper) {
+        upcase(s, len);
+    }
+    if ((c->pii && ncc_nhs_number_like(s, len)) ||
+        (c->pii_scan && len >= 10 && ncc_contains_nhs_number(s, len)))
+        return false;
+    switch (c->type) {
+    case NCC_TYPE_TEXT:
+    case NCC_TYPE_CODE:
+        if (len < 4 * (size_t)c->min_len &&
+            (ascii ? len : ncc_utf8_length(s, len)) < (size_t)c->min_len)
+            return false;
+        break;
+    case NCC_TYPE_ODS:
+        if (!ncc_ods_valid(s, len))
+            return false;
+        break;
+    case NCC_TYPE_FIN_YEAR: {
+        int y;
+        if (ncc_fin_year_parse(s, len, &y) != NCC_PARSE_OK)
+            return false;
+        break;
+    }
+    case NCC_TYPE_ENUM: {
+        int k = 0;
+        while (k < c->nvalues && !enum_is(c->values[k], s, len))
+            k++;
+        if (k == c->nvalues)
+            return false;
+        break;
+    }
+    case NCC_TYPE_MONEY:
+        if (ncc_money_parse(s, len, &v->m) != NCC_PARSE_OK ||
+            (c->has_min_value && v->m < (ncc_money)c->min_value * NCC_MONEY_SCALE))
+            return false;
+        break;
+    case NCC_TYPE_INT:
+        if (ncc_int_parse(s, len, &v->i) != NCC_PARSE_OK ||
+            (c->has_min_value && v->i < c->min_value))
+            return false;
+        break;
+    case NCC_TYPE_OPCS: {
+        char buf[8];
+        size_t n;
+        if (!ncc_opcs_normalise(s, len, buf, &n))
+            return false;
+        if (n != len) {
+            memcpy(s, buf, n); /* the dotless form is never longer */
+            s[n] = '\0';
+            len = n;
+        }
+        break;
+    }
+    case NCC_TYPE_DATE: {
+        int y, m, d;
+        if (ncc_date_parse(s, len, &y, &m, &d) != NCC_PARSE_OK || len != 10 || s[4] != '-')
+            return false; /* or written in another form: check_field puts the ISO one */
+        v->i = (int64_t)y * 100 + m;
+        break;
+    }
+    case NCC_TYPE_PERIOD: {
+        int y, m;
+        if (ncc_period_parse(s, len, &y, &m) != NCC_PARSE_OK)
+            return false;
+        v->i = (int64_t)y * 100 + m;
+        break;
+    }
+    case NCC_TYPE_GTIN:
+        if (ncc_gtin_check(s, len) != NCC_GTIN_OK)
+            return false;
+        break;
+    case NCC_TYPE_BOOL: {
+        bool b;
+        if (ncc_bool_parse(s, len, &b) != NCC_PARSE_OK)
+            return false;
+        v->i = b;
+        set_value(v, b ? "t" : "f", 1);
+        return true;
+    }
+    case NCC_TYPE_TECHNOLOGY: {
+        const char *t = ncc_refdata_technology(p->cfg->ref, s, len);
+        if (t) {
+            set_value(v, t, strlen(t));
+            return true;
+        }
+        if (!(p->schema->rules & NCC_RULE_MTFM_ATTRIBUTION))
+            return false;
+        break; /* cost lines decide in the MTFM rule */
+    }
+    default:
+        return false;
+    }
+    set_value(v, s, len);
+    return true;
+}
+
 static int col(const pass *p, const char *name)
 {
     return ncc_schema_column(p->schema, name);
@@ -500,12 +753,21 @@ static bool ok(const pass *p, int ci)
 
 static void put_int(pass *p, int ci, int64_t val)
 {
+    /* what "%lld" writes, without snprintf */
     char buf[24];
-    int n = snprintf(buf, sizeof buf, "%lld", (long long)val);
-    const char *a = arena_put(p, buf, (size_t)n);
+    char *e = buf + sizeof buf, *d = e;
+    uint64_t mag = val < 0 ? -(uint64_t)val : (uint64_t)val;
+    do {
+        *--d = (char)('0' + mag % 10);
+        mag /= 10;
+    } while (mag);
+    if (val < 0)
+        *--d = '-';
+    size_t n = (size_t)(e - d);
+    const char *a = arena_put(p, d, n);
     p->v[ci].i = val;
     if (a)
-        set_value(&p->v[ci], a, (size_t)n);
+        set_value(&p->v[ci], a, n);
 }
 
 static void put_money(pass *p, int ci, ncc_money m)
@@ -665,52 +927,6 @@ static void rule_supplier(pass *p, const rule_cols *rc)
         put_fin_year(p, rc->fy, (int)p->v[rc->period].i);
 }
 
-/* Key fingerprint over the upper-cased key values; false when a key value is unusable. */
-static bool key_fingerprint(const pass *p, uint64_t *fp)
-{
-    char buf[1024];
-    size_t n = 0;
-    for (int k = 0; k < p->schema->nkey; k++) {
-        int ci = p->schema->key[k];
-        const ncc_value *v = &p->v[ci];
-        if (p->bad[ci])
-            return false;
-        size_t len = v->s ? v->len : 0;
-        if (n + len + 1 > sizeof buf)
-            return false;
-        for (size_t i = 0; i < len; i++) {
-            char ch = v->s[i];
-            buf[n++] = (unsigned char)(ch - 'a') < 26 ? (char)(ch - 32) : ch;
-        }
-        buf[n++] = '\x1f';
-    }
-    *fp = ncc_hash64(buf, n, KEY_SEED);
-    return true;
-}
-
-/* What key_fingerprint gives when every key value is its raw field (a key column absent
- * from the header is empty), computed as soon as the record arrives; false when the
- * fields do not fit the buffer (key_fingerprint refuses those too). */
-static bool raw_key_fingerprint(const pass *p, const ncc_csv_record *rec, uint64_t *fp)
-{
-    char buf[1024];
-    size_t n = 0;
-    for (int k = 0; k < p->schema->nkey; k++) {
-        int f = p->bind[p->schema->key[k]];
-        const char *s = f >= 0 ? rec->field[f] : "";
-        size_t len = f >= 0 ? rec->len[f] : 0;
-        if (n + len + 1 > sizeof buf)
-            return false;
-        for (size_t i = 0; i < len; i++) {
-            char ch = s[i];
-            buf[n++] = (unsigned char)(ch - 'a') < 26 ? (char)(ch - 32) : ch;
-        }
-        buf[n++] = '\x1f';
-    }
-    *fp = ncc_hash64(buf, n, KEY_SEED);
-    return true;
-}
-
 /* True when every key value is still its raw field: the same length and, when not
  * empty, the same place in the record. Then its bytes differ from the raw ones at most
  * by the in-place upper-casing of check_field, which the fingerprint does anyway, and
@@ -761,6 +977,24 @@ static void describe_key(const pass *p, char *out, size_t cap)
     }
 }
 
+static inline bool bytes_eq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
+/* Whether key[0..klen) is "a|b|c", compared in place: the group of the previous row
+ * (short values: byte loops rather than three copies and a memcmp call). */
+static inline bool group_is(const char *key, size_t klen, const char *a, size_t alen,
+                            const char *b, size_t blen, const char *c, size_t clen)
+{
+    return klen == alen + blen + clen + 2 && bytes_eq(key, a, alen) && key[alen] == '|' &&
+           bytes_eq(key + alen + 1, b, blen) && key[alen + 1 + blen] == '|' &&
+           bytes_eq(key + alen + blen + 2, c, clen);
+}
+
 /* "a|b|c" into key (cap 128); false when it does not fit. */
 static bool group_key(char *key, size_t *klen, const char *a, size_t alen, const char *b,
                       size_t blen, const char *c, size_t clen)
@@ -796,12 +1030,14 @@ static int aggregate(pass *p)
     int64_t units = 0;
     if (s->mtfm_tech >= 0 && p->v[s->mtfm_tech].s) {
         const ncc_value *tech = &p->v[s->mtfm_tech];
-        if (group_key(key, &klen, fy->s, fy->len, org->s, org->len, tech->s, tech->len)) {
-            if (p->last_mt && klen == p->last_mt_len && memcmp(key, p->last_mt_key, klen) == 0)
-                mt = p->last_mt;
-            else
-                mt = ncc_strmap_get(p->mtfm, key, klen);
-            int64_t add = s->mtfm_units >= 0 ? p->v[s->mtfm_units].i : 0;
+        int64_t add = s->mtfm_units >= 0 ? p->v[s->mtfm_units].i : 0;
+        if (p->last_mt && group_is(p->last_mt_key, p->last_mt_len, fy->s, fy->len, org->s,
+                                   org->len, tech->s, tech->len)) {
+            mt = p->last_mt; /* the group of the previous MTFM row */
+            if (__builtin_add_overflow((int64_t)mt->units, add, &units))
+                return -2;
+        } else if (group_key(key, &klen, fy->s, fy->len, org->s, org->len, tech->s, tech->len)) {
+            mt = ncc_strmap_get(p->mtfm, key, klen);
             if (__builtin_add_overflow(mt ? (int64_t)mt->units : 0, add, &units))
                 return -2;
             if (!mt && !(mt = ncc_strmap_upsert(p->mtfm, key, klen, NULL))) {
@@ -822,8 +1058,13 @@ static int aggregate(pass *p)
             feed = p->v[s->tot_feed].s;
             feedlen = p->v[s->tot_feed].len;
         }
-        if (feed && group_key(key, &klen, fy->s, fy->len, org->s, org->len, feed, feedlen)) {
-            total_acc *t = p->last_tot;
+        total_acc *t = p->last_tot;
+        if (feed && t &&
+            group_is(p->last_tot_key, p->last_tot_len, fy->s, fy->len, org->s, org->len, feed,
+                     feedlen)) {
+            t->rows++; /* the group of the previous row */
+            t->amount += p->v[s->tot_amount].m;
+        } else if (feed && group_key(key, &klen, fy->s, fy->len, org->s, org->len, feed, feedlen)) {
             if (!t || klen != p->last_tot_len || memcmp(key, p->last_tot_key, klen) != 0) {
                 /* an insertion may move the other accumulators: only this one is kept */
                 if (!(t = ncc_strmap_upsert(p->totals, key, klen, NULL))) {
@@ -1083,14 +1324,11 @@ static int process_row(pass *p, ncc_csv_record *rec, const rule_cols *rc, int nh
     bool have_raw_fp = s->nkey && raw_key_fingerprint(p, rec, &raw_fp);
     if (have_raw_fp)
         ncc_keyset_prefetch(&p->keys, raw_fp);
+    memset(p->v, 0, (size_t)s->ncols * sizeof *p->v);
+    memset(p->bad, 0, (size_t)s->ncols * sizeof *p->bad);
     for (int c = 0; c < s->ncols; c++) {
         int f = p->bind[c];
-        p->bad[c] = false;
-        p->v[c].s = NULL;
-        p->v[c].len = 0;
-        p->v[c].i = 0;
-        p->v[c].m = 0;
-        if (f < 0)
+        if (f < 0 || check_field_fast(p, &s->cols[c], &p->v[c], rec->field[f], rec->len[f]))
             continue;
         int before = p->row_errors;
         check_field(p, c, rec->field[f], rec->len[f]);

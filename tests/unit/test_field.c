@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "field.h"
@@ -1162,6 +1163,102 @@ Test(charset, any)
 Test(charset, unknown_class_rejected)
 {
     cr_expect_not(ncc_charset_valid((ncc_charset)99, "abc", 3));
+}
+
+/* The classes byte by byte, as the contract states them: the reference for the 8-bytes-at-a-
+ * time scan. */
+static bool ref_valid(ncc_charset c, const unsigned char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char b = s[i];
+        bool up = b >= 'A' && b <= 'Z', low = b >= 'a' && b <= 'z', dig = b >= '0' && b <= '9';
+        bool ok = c == NCC_CHARSET_ANY ? true
+                : c == NCC_CHARSET_PRINTABLE ? !(b < 0x20 || b == 0x7f)
+                : c == NCC_CHARSET_ALNUM ? up || low || dig
+                : c == NCC_CHARSET_ALNUM_UNDERSCORE ? up || low || dig || b == '_'
+                : c == NCC_CHARSET_DIGIT ? dig : false;
+        if (!ok)
+            return false;
+    }
+    return c <= NCC_CHARSET_DIGIT;
+}
+
+/* Checks the three scans of one value; reports only a difference (Criterion reports every
+ * assertion it is given, and there are a few hundred thousand here). */
+static void expect_scan(ncc_charset c, const unsigned char *s, size_t len)
+{
+    /* an exact-size copy: a read or write outside the value shows under ASan */
+    char *copy = malloc(len ? len : 1);
+    cr_assert(copy);
+    memcpy(copy, s, len);
+    bool want = ref_valid(c, s, len), want_ascii = true, ascii = false;
+    for (size_t i = 0; i < len; i++)
+        want_ascii = want_ascii && s[i] < 0x80;
+    if (ncc_charset_valid(c, copy, len) != want)
+        cr_expect_fail("ncc_charset_valid: class %d, length %zu, want %d", (int)c, len, want);
+    if (ncc_charset_scan(c, copy, len, &ascii) != want || ascii != want_ascii ||
+        memcmp(copy, s, len) != 0)
+        cr_expect_fail("ncc_charset_scan: class %d, length %zu", (int)c, len);
+    /* upper-casing first: valid as the upper-cased value is */
+    unsigned char upper[64];
+    for (size_t i = 0; i < len; i++)
+        upper[i] = s[i] >= 'a' && s[i] <= 'z' ? (unsigned char)(s[i] - 32) : s[i];
+    ascii = !want_ascii;
+    if (ncc_charset_scan_upcase(c, copy, len, &ascii) != ref_valid(c, upper, len) ||
+        ascii != want_ascii || memcmp(copy, upper, len) != 0)
+        cr_expect_fail("ncc_charset_scan_upcase: class %d, length %zu", (int)c, len);
+    free(copy);
+}
+
+/* Every byte value at every place of values of 0 to 20 bytes, among bytes valid in every class. */
+Test(charset, scan_every_byte_everywhere)
+{
+    unsigned char s[24];
+    for (int c = NCC_CHARSET_ANY; c <= NCC_CHARSET_DIGIT + 1; c++)
+        for (size_t len = 0; len <= 20; len++)
+            for (size_t at = 0; at < (len ? len : 1); at++)
+                for (unsigned b = 0; b < 256; b++) {
+                    memset(s, '7', sizeof s);
+                    if (len)
+                        s[at] = (unsigned char)b;
+                    expect_scan((ncc_charset)c, s, len);
+                }
+}
+
+/* Random values, mostly letters, digits and their neighbours in ASCII. */
+Test(charset, scan_random)
+{
+    static const char pool[] = "azAZ09_@[`{/:-~ \x1f\x7f\x80\xc3\xa9\xff";
+    uint32_t x = 12345;
+    unsigned char s[40];
+    for (int n = 0; n < 20000; n++) {
+        x = x * 1664525u + 1013904223u;
+        size_t len = (x >> 8) % 33;
+        for (size_t i = 0; i < len; i++) {
+            x = x * 1664525u + 1013904223u;
+            s[i] = (x >> 24) % 4 ? (unsigned char)pool[(x >> 8) % (sizeof pool - 1)]
+                                 : (unsigned char)(x >> 16);
+        }
+        expect_scan((ncc_charset)(n % 6), s, len);
+    }
+}
+
+Test(upcase, ascii_only_in_place)
+{
+    char s[] = "abc-xyz_AZ az{`@[\xc3\xa9\xe2\x82\xac" "0123456789 mixed CASE";
+    ncc_upcase_ascii(s, sizeof s - 1);
+    cr_expect_str_eq(s, "ABC-XYZ_AZ AZ{`@[\xc3\xa9\xe2\x82\xac" "0123456789 MIXED CASE");
+    for (unsigned b = 0; b < 256; b++)
+        for (size_t len = 1; len <= 17; len++) {
+            char v[17], want[17];
+            memset(v, 'q', sizeof v);
+            v[len - 1] = (char)b;
+            for (size_t i = 0; i < len; i++)
+                want[i] = v[i] >= 'a' && v[i] <= 'z' ? (char)(v[i] - 32) : v[i];
+            ncc_upcase_ascii(v, len);
+            if (memcmp(v, want, len) != 0 || (len < sizeof v && v[len] != 'q'))
+                cr_expect_fail("byte %u, length %zu", b, len);
+        }
 }
 
 Test(utf8_length, ascii)

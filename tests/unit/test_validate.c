@@ -390,6 +390,47 @@ static void validate_dups(const char *path, dups *d, ncc_file_result *res)
     cr_assert_eq(ncc_validate_file(path, &cfg, &sink, res), 0);
 }
 
+Test(validate, duplicate_keys_of_every_length_and_split)
+{
+    /* key values of 1 to 40 bytes, so that the values and their separators fall everywhere
+     * in the 8-byte words the fingerprint reads: each row once, then again in lower case */
+    char *text = malloc(64 * 1024);
+    cr_assert_not_null(text);
+    size_t n = (size_t)snprintf(text, 64 * 1024, "%s", COST_HDR);
+    for (int pass = 0; pass < 2; pass++)
+        for (int len = 1; len <= 40; len++) {
+            char id[48];
+            for (int i = 0; i < len; i++)
+                id[i] = (char)((pass ? 'a' : 'A') + (i + len) % 26);
+            id[len] = '\0';
+            n += (size_t)snprintf(text + n, 64 * 1024 - n,
+                                  "202324,RAA,APC,%s,LB09C,100,EL,,R%.*s,W,,1,10\n", id,
+                                  len % 13, "XYZXYZXYZXYZX");
+        }
+    /* the same bytes split otherwise between two key values, or a character outside ASCII in
+     * another case: other keys */
+    n += (size_t)snprintf(text + n, 64 * 1024 - n,
+                          "202324,RAA,APC,Z1,LB09C,100,EL,,AB,C,,1,10\n"
+                          "202324,RAA,APC,Z1,LB09C,100,EL,,A,BC,,1,10\n"
+                          "202324,RAA,APC,Z1,LB09C,100,EL,,AB_,C,,1,10\n"
+                          "202324,RAA,APC,Z\xc3\xa9,LB09C,100,EL,,A,B,,1,10\n"
+                          "202324,RAA,APC,Z\xc3\x89,LB09C,100,EL,,A,B,,1,10\n"
+                          "202324,RAA,APC,z\xc3\xa9,LB09C,100,EL,,a,b,,1,10\n");
+    char *path = tu_write_temp(text, n);
+    ncc_file_result res;
+    dups d;
+    validate_dups(path, &d, &res);
+    cr_assert_eq(res.rows_read, 86);
+    cr_assert_eq(res.counts[NCC_E_DUPLICATE_KEY], 41);
+    for (int k = 0; k < 16; k++)
+        cr_assert_eq(d.line[k], 42 + k, "duplicate %d on line %ld", k, d.line[k]);
+    cr_assert_eq(res.errors[40].line, 87);
+    cr_assert_eq(res.rows_valid, 86 - 41);
+    ncc_file_result_free(&res);
+    tu_remove(path);
+    free(text);
+}
+
 Test(validate, duplicate_keys_across_the_sizing_of_the_key_set)
 {
     /* 90,000 rows, 6.6 MB: the set is resized after the first 4 MiB (~57,000 rows) */
