@@ -778,6 +778,9 @@ static int load_direct(load_ctx *l, const char *path, const ncc_load_options *o,
     ncc_sink sink2 = {l, on_row, NULL};
     ncc_validate_config vcfg = *o->vcfg;
     vcfg.keep_sha256 = true;
+    /* the same bytes as pass 1 (checked below) hold the same keys: when pass 1 found no
+     * duplicate, pass 2 need not look for them again */
+    vcfg.no_duplicate_check = r->v.counts[NCC_E_DUPLICATE_KEY] == 0;
     ncc_file_result again;
     if (ncc_validate_file(path, &vcfg, &sink2, &again) < 0) {
         snprintf(l->err, sizeof l->err, "out of memory validating the file");

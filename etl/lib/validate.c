@@ -1321,7 +1321,8 @@ static int process_row(pass *p, ncc_csv_record *rec, const rule_cols *rc, int nh
     /* the key's fingerprint from the raw fields, and its slot on its way to the cache
      * while the fields are checked */
     uint64_t raw_fp = 0;
-    bool have_raw_fp = s->nkey && raw_key_fingerprint(p, rec, &raw_fp);
+    bool check_keys = s->nkey && !p->cfg->no_duplicate_check;
+    bool have_raw_fp = check_keys && raw_key_fingerprint(p, rec, &raw_fp);
     if (have_raw_fp)
         ncc_keyset_prefetch(&p->keys, raw_fp);
     memset(p->v, 0, (size_t)s->ncols * sizeof *p->v);
@@ -1343,7 +1344,7 @@ static int process_row(pass *p, ncc_csv_record *rec, const rule_cols *rc, int nh
     if (s->rules & (NCC_RULE_ORG_IS_CUSTOMER | NCC_RULE_FIN_YEAR_OF_PERIOD))
         rule_supplier(p, rc);
     uint64_t fp;
-    if (s->nkey && key_fingerprint_late(p, rec, have_raw_fp, raw_fp, &fp)) {
+    if (check_keys && key_fingerprint_late(p, rec, have_raw_fp, raw_fp, &fp)) {
         int dup = ncc_keyset_add(&p->keys, fp);
         if (dup < 0)
             return -1;
@@ -1554,7 +1555,7 @@ int ncc_validate_file(const char *path, const ncc_validate_config *cfg, const nc
         rcols.period = col(&p, "period");
         if (rcols.value < 0)
             rcols.value = col(&p, "value_ex_vat");
-        if (p.schema->nkey) {
+        if (p.schema->nkey && !cfg->no_duplicate_check) {
             uint64_t first = p.size_hint && p.size_hint < KEY_SAMPLE_BYTES + NCC_SOURCE_BUFSIZE
                                  ? p.size_hint
                                  : KEY_SAMPLE_BYTES + NCC_SOURCE_BUFSIZE;

@@ -59,6 +59,9 @@ typedef struct ncc_validate_config {
     const char *mtfm_code; /* collection resource code of MTFM lines */
     int errors_kept;       /* row errors kept in the result (default 1000) */
     bool keep_sha256;      /* compute the raw file's SHA-256 while reading */
+    bool no_duplicate_check; /* skip E_DUPLICATE_KEY: only for reading again a file already
+                              * found free of duplicates (the load's second pass, whose
+                              * SHA-256 must then equal the first's) */
 } ncc_validate_config;
 
 typedef struct ncc_kept_issue {

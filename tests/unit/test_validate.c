@@ -55,11 +55,13 @@ static void on_issue(void *ctx, const ncc_issue *is)
              is->column ? is->column : "", is->message);
 }
 
+static bool skip_duplicates; /* the next run() sets no_duplicate_check */
+
 static void run(const char *text, const char *kind, ncc_file_result *res, collect *c)
 {
     char *path = tu_write_str(text);
     memset(c, 0, sizeof *c);
-    ncc_validate_config cfg = {&set, ref, kind, NULL, "MTFM", 1000, false};
+    ncc_validate_config cfg = {&set, ref, kind, NULL, "MTFM", 1000, false, skip_duplicates};
     ncc_sink sink = {c, on_row, on_issue};
     cr_assert_eq(ncc_validate_file(path, &cfg, &sink, res), 0);
     cr_assert_eq(res->rows_read, res->rows_valid + res->rows_rejected, "accounting");
@@ -283,6 +285,30 @@ Test(validate, quote_value_truncates_and_redacts)
 /* ---- duplicate keys: the fingerprint taken from the raw fields early in the row is the
  * one of the canonical values, or it is taken again from them ---- */
 
+/* The load's second pass over a file found free of duplicates skips the check (and its
+ * memory): the same rows are then valid, nothing else changes. */
+Test(validate, no_duplicate_check_skips_only_the_key_check)
+{
+    ncc_file_result res;
+    collect c;
+    const char *text = COST_HDR "202324,RAA,APC,A1,LB09C,100,EL,,STAFF,WARD,,1,10\n"
+                                "202324,RAA,APC,a1,LB09C,100,EL,,STAFF,WARD,,1,10\n"
+                                "202324,RAA,APC,A2,LB09C,100,EL,,STAFF,WARD,,1,-3\n";
+    run(text, NULL, &res, &c);
+    cr_assert_eq(res.counts[NCC_E_DUPLICATE_KEY], 1, "%s", c.issues);
+    cr_assert_eq(res.rows_valid, 1);
+    ncc_file_result_free(&res);
+    skip_duplicates = true;
+    run(text, NULL, &res, &c);
+    skip_duplicates = false;
+    cr_assert_eq(res.counts[NCC_E_DUPLICATE_KEY], 0, "%s", c.issues);
+    cr_assert_eq(res.counts[NCC_E_NEGATIVE], 1, "other checks still run: %s", c.issues);
+    cr_assert_eq(res.rows_valid, 2);
+    cr_assert_eq(res.ntotals, 1);
+    cr_assert_eq(res.totals[0].rows, 2);
+    ncc_file_result_free(&res);
+}
+
 #define SUPPLIER_HDR "period,supplier,customer_ods,technology_id,route,units,value_ex_vat\n"
 
 Test(validate, duplicate_keys_by_canonical_value_not_raw_text)
@@ -385,7 +411,7 @@ static char *big_cost(long rows, const long *dup_at, const long *dup_of, int ndu
 static void validate_dups(const char *path, dups *d, ncc_file_result *res)
 {
     memset(d, 0, sizeof *d);
-    ncc_validate_config cfg = {&set, ref, NULL, NULL, "MTFM", 1000, false};
+    ncc_validate_config cfg = {&set, ref, NULL, NULL, "MTFM", 1000, false, false};
     ncc_sink sink = {d, NULL, on_dup};
     cr_assert_eq(ncc_validate_file(path, &cfg, &sink, res), 0);
 }
