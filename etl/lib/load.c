@@ -57,6 +57,8 @@ typedef struct load_ctx {
     bool send;          /* the sink sends rows: to the stage, or to the table (direct) */
     const char *row_id; /* direct: file_load_id sent as the last column of each row */
     bool aggregate;     /* the sink sums MTFM lines into mtfm (cost files) */
+    const ncc_schema *agg_kind; /* the kind last seen by the sink, and whether it is cost */
+    bool agg_cost;
     ncc_strmap *mtfm;
     bool failed;        /* the database failed (or the client ran out of room) */
     void (*issue)(void *ctx, const ncc_issue *issue);
@@ -243,7 +245,11 @@ static int on_row(void *ctx, const ncc_row *row)
     load_ctx *l = ctx;
     if (l->failed)
         return -1;
-    if (l->aggregate && is_cost(row->schema) && add_mtfm(l, row) < 0) {
+    if (l->aggregate && row->schema != l->agg_kind) {
+        l->agg_kind = row->schema;
+        l->agg_cost = is_cost(row->schema);
+    }
+    if (l->aggregate && l->agg_cost && add_mtfm(l, row) < 0) {
         l->failed = true;
         return -1;
     }

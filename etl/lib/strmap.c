@@ -35,12 +35,7 @@ uint64_t ncc_hash64(const void *data, size_t len, uint64_t seed)
     while (len--) {
         h = (h ^ *p++) * 0x100000001b3ULL;
     }
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebULL;
-    h ^= h >> 31;
-    return h;
+    return ncc_hash_avalanche(h);
 }
 
 ncc_strmap *ncc_strmap_new(size_t value_size, size_t max_entries)

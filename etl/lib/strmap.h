@@ -32,4 +32,16 @@ void ncc_strmap_free(ncc_strmap *m);
 /* 64-bit hash of bytes (also used for duplicate-key fingerprints). */
 uint64_t ncc_hash64(const void *data, size_t len, uint64_t seed);
 
+/* The final avalanche of ncc_hash64 (splitmix64's): every input bit reaches every output
+ * bit. For hashes built word by word elsewhere (validate.c's key fingerprints). */
+static inline uint64_t ncc_hash_avalanche(uint64_t h)
+{
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+    return h;
+}
+
 #endif

@@ -300,13 +300,7 @@ static inline uint64_t fp_end(const fp_stream *st)
     uint64_t h = st->h;
     if (st->fill)
         h = fp_mix(h, st->acc); /* zero-padded: the length below tells the zeros apart */
-    h ^= st->len;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
+    return ncc_hash_avalanche(h ^ st->len);
 }
 
 static void upcase(char *s, size_t len)
