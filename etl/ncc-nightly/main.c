@@ -431,11 +431,12 @@ typedef struct turn {
     int fd_out, fd_go;
 } turn;
 
-static int write_full(int fd, const void *buf, size_t len)
+/* All of len bytes through a pipe: write (out) or read; -1 when the other end is gone. */
+static int pipe_full(int fd, void *buf, size_t len, bool out)
 {
-    const char *p = buf;
+    char *p = buf;
     while (len) {
-        ssize_t n = write(fd, p, len);
+        ssize_t n = out ? write(fd, p, len) : read(fd, p, len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -446,19 +447,14 @@ static int write_full(int fd, const void *buf, size_t len)
     return 0;
 }
 
+static int write_full(int fd, const void *buf, size_t len)
+{
+    return pipe_full(fd, (void *)buf, len, true);
+}
+
 static int read_full(int fd, void *buf, size_t len)
 {
-    char *p = buf;
-    while (len) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return pipe_full(fd, buf, len, false);
 }
 
 static int cmp_u64(const void *a, const void *b)

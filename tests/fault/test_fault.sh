@@ -13,7 +13,7 @@
 #      reconciliation (a session of the test holds a lock on mart.reconciliation until the run
 #      waits for it) and one as soon as the inbox is drained. Right after each kill the
 #      warehouse must already hold, per submission, either nothing or the whole of it.
-#   7. the server restarted (fast shutdown) while a run loads a large file, with --jobs 1 and 2:
+#   7. the server restarted (fast shutdown) while a run copies a large file, with --jobs 1 and 2:
 #      exit 69, the files not loaded still in the inbox and none half moved, then a rerun exits
 #      0 (or 65 while the bad file was still waiting) with the warehouse of a clean load.
 #      The restart is done on a private cluster (scripts/db with NCC_VAR and NCC_PGPORT) so that
@@ -364,13 +364,20 @@ restart_point() {
     t0=$(now)
     "$nightly" $(nightly_args) --jobs "$jobs" >"$T/restart.out" 2>"$T/restart.err" &
     pid=$!
-    # restart while the first large file is being loaded: the bad file (just before it) is quarantined
+    # restart while a large file is being copied into core.cost_line: the bad file (just before
+    # them) is quarantined, then a COPY into the table is under way (with --jobs 2 the two large
+    # files, of different submissions, load side by side and take well under a second)
     for ((i = 0; i < 600; i++)); do
         [[ -e $qu/$bad_name ]] && break
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.02
     done
-    sleep 0.3
+    for ((i = 0; i < 600; i++)); do
+        [[ $(q "SELECT count(*) FROM pg_stat_activity WHERE state = 'active'
+                  AND query LIKE 'COPY core.cost\_line %'") -ge 1 ]] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.01
+    done
     at=$(since "$t0")
     pgdb stop 2>/dev/null
     pgdb start 2>/dev/null
@@ -381,7 +388,7 @@ restart_point() {
     assert_match '^ncc-nightly: failed: .*, [1-9][0-9]* left\)' "$(<"$T/restart.out")" "$p: the summary counts the files left"
     left=$(content_of "$in")
     tmp=$( (find "$qu" -name '.*.tmp' 2>/dev/null || true) | wc -l)
-    assert_match "cost_RHH_202425_OP.csv" "$left" "$p: the files not yet loaded are still in the inbox"
+    assert_match "cost_R(GG_202324_APC|HH_202425_OP)\.csv" "$left" "$p: the large file being copied is still in the inbox"
     assert_eq "$src_content" "$(content_of "$in" "$ar" "$qu")" "$p: every file is in exactly one place, none half moved"
     assert_eq "$(content_of "$in" | awk '{ print "./" $2 }' | LC_ALL=C sort)" "$(listing "$in")" \
         "$p: nothing but the waiting files in the inbox"
