@@ -13,11 +13,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "copy.h"
-#include "log.h"
-#include "report.h"
-#include "validate.h"
+#include "app/cli.h"
+#include "output/copytext.h"
+#include "shared/log.h"
+#include "output/report.h"
+#include "rules/validate.h"
 
 static void usage(FILE *out)
 {

@@ -17,11 +17,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli.h"
-#include "db.h"
-#include "load.h"
-#include "log.h"
-#include "warehouse.h"
+#include "app/cli.h"
+#include "warehouse/db.h"
+#include "warehouse/load.h"
+#include "shared/log.h"
+#include "warehouse/warehouse.h"
 
 static void usage(FILE *out)
 {

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "db.h"
-#include "log.h"
+#include "warehouse/db.h"
+#include "shared/log.h"
 
 #ifndef NCC_VERSION
 #define NCC_VERSION "unknown"

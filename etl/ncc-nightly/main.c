@@ -38,15 +38,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "config.h"
-#include "db.h"
-#include "ledger.h"
-#include "load.h"
-#include "log.h"
-#include "reconcile.h"
-#include "report.h"
-#include "warehouse.h"
+#include "app/cli.h"
+#include "shared/config.h"
+#include "warehouse/db.h"
+#include "rules/ledger.h"
+#include "warehouse/load.h"
+#include "shared/log.h"
+#include "warehouse/reconcile.h"
+#include "output/report.h"
+#include "warehouse/warehouse.h"
 
 #define NIGHTLY_LOCK_KEY "5638932010185103434" /* advisory lock of the nightly run */
 #define MAX_FILES 100000

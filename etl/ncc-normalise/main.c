@@ -15,9 +15,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "log.h"
-#include "validate.h"
+#include "app/cli.h"
+#include "shared/log.h"
+#include "rules/validate.h"
 
 static void usage(FILE *out)
 {

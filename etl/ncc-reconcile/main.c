@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "config.h"
-#include "db.h"
-#include "ledger.h"
-#include "log.h"
-#include "reconcile.h"
-#include "warehouse.h"
+#include "app/cli.h"
+#include "shared/config.h"
+#include "warehouse/db.h"
+#include "rules/ledger.h"
+#include "shared/log.h"
+#include "warehouse/reconcile.h"
+#include "warehouse/warehouse.h"
 
 static void usage(FILE *out)
 {

@@ -22,11 +22,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "db.h"
-#include "field.h"
-#include "html.h"
-#include "log.h"
+#include "app/cli.h"
+#include "warehouse/db.h"
+#include "rules/field.h"
+#include "output/html.h"
+#include "shared/log.h"
 
 /* Rows read from any one query at most; more are left out with a note in the report. */
 #define REPORT_MAX_ROWS 100000

@@ -11,11 +11,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli.h"
-#include "ledger.h"
-#include "log.h"
-#include "report.h"
-#include "validate.h"
+#include "app/cli.h"
+#include "rules/ledger.h"
+#include "shared/log.h"
+#include "output/report.h"
+#include "rules/validate.h"
 
 static void usage(FILE *out)
 {

@@ -10,7 +10,7 @@
  *   hooks     the same with space and terminator callbacks (CR a space, only LF
  *             a terminator): how the reader was first set up; what per-byte
  *             callbacks cost libcsv.
- *   lines     the parser set up as etl/lib/csvread.c does (strict, libcsv's own
+ *   lines     the parser set up as etl/lib/reading/csvread.c does (strict, libcsv's own
  *             spaces and terminators, 4 KiB field blocks), each block handed to
  *             csv_parse() one line at a time (memchr for '\n').
  *   source    the project's byte source alone (ncc_source_read: SHA-256, gzip,
@@ -26,8 +26,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "csvread.h"
-#include "source.h"
+#include "reading/csvread.h"
+#include "reading/source.h"
 
 #define BLOCK (1 << 20)
 

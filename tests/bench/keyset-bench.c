@@ -1,5 +1,5 @@
 /*
- * keyset-bench - what the duplicate-key set of validate.c (etl/lib/keyset.c) costs per row
+ * keyset-bench - what the duplicate-key set of validate.c (etl/lib/rules/keyset.c) costs per row
  * depending on how it is sized and in which order it is probed (evidence for
  * docs/performance.md).
  *
@@ -29,7 +29,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "keyset.h"
+#include "rules/keyset.h"
 
 static uint64_t mix(uint64_t x)
 {

@@ -65,9 +65,10 @@ count_lines() { if [[ -z $1 ]]; then echo 0; else wc -l <<<"$1" | tr -d ' '; fi;
 totals() { psql -XAtq -v ON_ERROR_STOP=1 -f "$data/warehouse_totals.sql"; }
 gen() { awk -v org="$1" -v fy="$2" -v feed="$3" -v n="$4" -v seed="$5" -v mtfm="${6:-0}" -f "$data/gen_cost.awk"; }
 
-# Databases: ncc_it_fault_NAME on whichever cluster PGHOST/PGPORT name.
+# Databases: ncc_it_fault_<run>_NAME on whichever cluster PGHOST/PGPORT name (<run> is this
+# script's process id, so two runs on one machine never share one).
 fresh_db() {
-    export PGDATABASE=ncc_it_fault_$1
+    export PGDATABASE=ncc_it_fault_$$_$1
     psql -XAtq -d postgres -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $PGDATABASE WITH (FORCE)" \
         -c "CREATE DATABASE $PGDATABASE" 2>&1 | grep -v NOTICE || true
 }
@@ -256,7 +257,12 @@ kill_point() {
         done
         shopt -u nullglob
     fi
-    pgid=$(awk '{ print $5 }' "/proc/$pid/stat" 2>/dev/null || true)
+    # setsid(2) runs in the child after fork: until then the child is in our group
+    for ((i = 0; i < 200; i++)); do
+        pgid=$(awk '{ print $5 }' "/proc/$pid/stat" 2>/dev/null || true)
+        [[ -z $pgid || $pgid == "$pid" ]] && break
+        sleep 0.01
+    done
     [[ -z $pgid || $pgid == "$pid" ]] || { echo "ABORT: setsid did not make $pid a group leader (group $pgid)" >&3; exit 1; }
     kill -9 -- "-$pid" 2>/dev/null || true
     at=$(since "$t0")

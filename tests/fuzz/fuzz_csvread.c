@@ -1,5 +1,5 @@
 /*
- * fuzz_csvread.c - libFuzzer target for the CSV reader (etl/lib/csvread.c
+ * fuzz_csvread.c - libFuzzer target for the CSV reader (etl/lib/reading/csvread.c
  * over libcsv) and the header binding of schema.c (fold, bind, PII names)
  * and validate.c (ncc_validate_peek_kind).
  *
@@ -26,12 +26,13 @@
 #include "fuzz_common.h"
 
 #include <stdbool.h>
+#include <zlib.h>
 
-#include "codes.h"
-#include "csvread.h"
-#include "schema.h"
-#include "source.h"
-#include "validate.h"
+#include "shared/codes.h"
+#include "reading/csvread.h"
+#include "rules/schema.h"
+#include "reading/source.h"
+#include "rules/validate.h"
 
 static ncc_schema_set schemas;
 
@@ -86,6 +87,47 @@ FUZZ_NOCOV static bool simple_csv(const uint8_t *d, size_t n, size_t *longest)
         start = i + 1;
     }
     return true;
+}
+
+/*
+ * The reference for gzip input: whether d[0..n) is a whole gzip stream of
+ * one or more members, as gzip -d reads it (data after a member must be
+ * another member; a stream that stops inside a member is truncated).
+ * Inflated one-shot into a scratch buffer, apart from source.c's streaming;
+ * counts the LF and CR bytes of the text into *lf and *cr (the line checks
+ * below count the text, not its compressed form).
+ */
+FUZZ_NOCOV static bool gzip_whole(const uint8_t *d, size_t n, size_t *lf, size_t *cr)
+{
+    static unsigned char out[1 << 16];
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+        abort();
+    zs.next_in = (unsigned char *)d;
+    zs.avail_in = (uInt)n;
+    bool whole = false;
+    for (;;) {
+        zs.next_out = out;
+        zs.avail_out = sizeof out;
+        int zr = inflate(&zs, Z_NO_FLUSH);
+        for (const unsigned char *p = out; p < zs.next_out; p++) {
+            *lf += *p == '\n';
+            *cr += *p == '\r';
+        }
+        if (zr == Z_STREAM_END) {
+            if (zs.avail_in == 0) {
+                whole = true;
+                break;
+            }
+            if (inflateReset(&zs) != Z_OK)
+                break;
+        } else if (zr != Z_OK || (zs.avail_in == 0 && zs.avail_out != 0)) {
+            break; /* corrupt, or every byte consumed inside a member: truncated */
+        }
+    }
+    inflateEnd(&zs);
+    return whole;
 }
 
 /* Whether two records are the same: line, counts, flag, every kept value and its NUL. */
@@ -153,7 +195,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size -= 3;
     size_t newlines = 0, crs = 0, longest = 0;
     bool simple = simple_csv(data, size, &longest);
-    for (size_t i = 0; i < size; i++) {
+    /* gzip is detected by its magic bytes; the reference inflate judges the stream */
+    bool gzip_magic = size >= 2 && data[0] == 0x1f && data[1] == 0x8b;
+    bool gzip_ok = gzip_magic && gzip_whole(data, size, &newlines, &crs);
+    for (size_t i = 0; i < size && !gzip_magic; i++) {
         newlines += data[i] == '\n';
         crs += data[i] == '\r';
     }
@@ -240,8 +285,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *msg = NULL;
         long line = -1;
         ncc_code c = ncc_csv_error(csv, &msg, &line);
-        FUZZ_EXPECT("csv-error", c == NCC_F_CSV_SYNTAX || c == NCC_F_ENCODING, "error code %d: %s",
-                    (int)c, msg ? msg : "(null)");
+        /* every file error the byte source and the reader can raise, and F_GZIP only for gzip */
+        FUZZ_EXPECT("csv-error",
+                    c == NCC_F_CSV_SYNTAX || c == NCC_F_ENCODING || c == NCC_F_UNREADABLE ||
+                        (c == NCC_F_GZIP && gzip_magic),
+                    "error code %d (%s): %s", (int)c, ncc_code_name(c), msg ? msg : "(null)");
+        FUZZ_EXPECT("csv-error", c != NCC_F_GZIP || !gzip_ok,
+                    "F_GZIP on a whole gzip stream: %s", msg ? msg : "(null)");
         FUZZ_EXPECT("csv-error", msg && *msg, "error without a message");
         FUZZ_EXPECT("csv-field-limit",
                     !(c == NCC_F_CSV_SYNTAX && simple && longest <= lim.field_max),
@@ -251,6 +301,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     "error on line %ld of %ld: %s", line, ncc_csv_lines(csv), msg);
         FUZZ_EXPECT("csv-sticky", ncc_csv_next(csv, &rec) == -1, "a read after an error is not -1");
     } else {
+        FUZZ_EXPECT("csv-gzip", !gzip_magic || gzip_ok,
+                    "a corrupt or truncated gzip stream read to a clean end of file");
         FUZZ_EXPECT("csv-sticky", r == 0, "ncc_csv_next returned %d", r);
         FUZZ_EXPECT("csv-sticky", ncc_csv_next(csv, &rec) == 0, "a read after the end is not 0");
     }

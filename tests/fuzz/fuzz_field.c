@@ -1,6 +1,6 @@
 /*
  * fuzz_field.c - libFuzzer target for the single-value validators of
- * etl/lib/field.c: money, integer, date, period, financial year, ODS, GTIN,
+ * etl/lib/rules/field.c: money, integer, date, period, financial year, ODS, GTIN,
  * NHS number, OPCS-4, boolean, character classes; the money formatting
  * round trip; and ncc_quote_value (validate.c), which puts values into
  * messages and must never echo an NHS number.
@@ -15,8 +15,8 @@
 
 #include <stdbool.h>
 
-#include "field.h"
-#include "validate.h"
+#include "rules/field.h"
+#include "rules/validate.h"
 
 #define MONEY_LIMIT ((ncc_money)100000000000LL * (ncc_money)100000000000LL) /* 10^22 */
 

@@ -1,5 +1,5 @@
 /*
- * fuzz_source.c - libFuzzer target for the byte source (etl/lib/source.c):
+ * fuzz_source.c - libFuzzer target for the byte source (etl/lib/reading/source.c):
  * gzip detection and inflation, UTF-8 validation, the Windows-1252
  * fallback of auto mode, iconv conversion, BOM stripping and the window
  * refills in between.
@@ -31,9 +31,9 @@
 #include <strings.h>
 #include <zlib.h>
 
-#include "codes.h"
-#include "sha256.h"
-#include "source.h"
+#include "shared/codes.h"
+#include "shared/sha256.h"
+#include "reading/source.h"
 
 static const char *const encodings[] = {
     NULL,           "auto",       "UTF-8",     "utf8",

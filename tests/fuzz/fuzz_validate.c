@@ -23,14 +23,14 @@
 
 #include <stdbool.h>
 
-#include "cli.h"
-#include "codes.h"
-#include "field.h"
-#include "ledger.h"
-#include "log.h"
-#include "report.h"
-#include "schema.h"
-#include "validate.h"
+#include "app/cli.h"
+#include "shared/codes.h"
+#include "rules/field.h"
+#include "rules/ledger.h"
+#include "shared/log.h"
+#include "output/report.h"
+#include "rules/schema.h"
+#include "rules/validate.h"
 
 static ncc_cli_env env;
 static ncc_rejects *rejects;

@@ -6,8 +6,13 @@
 #     env NCC_BIN=<build dir> NCC_ROOT=<source dir> bash tests/integration/test_X.sh <build dir>
 # and by hand:  NCC_BIN=build NCC_ROOT=. bash tests/integration/test_X.sh
 #
-#   ncc_it_setup NAME            start the cluster, (re)create database ncc_it_NAME and export
-#                                PGHOST/PGPORT/PGUSER/PGDATABASE for it (NCC_IT_DB holds the name)
+#   ncc_it_setup NAME            start the cluster, create database ncc_it_NAME_<run> and export
+#                                PGHOST/PGPORT/PGUSER/PGDATABASE for it (NCC_IT_DB holds the name);
+#                                <run> (NCC_IT_RUN) is this script's process id, so two runs of a
+#                                test on one machine never share a database; the database is
+#                                dropped at exit when every assertion passed (NCC_IT_KEEP=1 keeps it)
+#   ncc_it_db NAME               create one more fresh database ${NCC_IT_DB}_NAME (same lifetime);
+#                                its name is left in NCC_IT_NEWDB (call it directly, not in $(...))
 #   ncc_it_sql "SQL"             print the result of psql -XAtq -v ON_ERROR_STOP=1 -c SQL
 #                                (fails the script under set -e when the SQL fails)
 #   ncc_it_sql_error "SQL"       run SQL expecting it to fail; print its error output
@@ -26,6 +31,8 @@ export NCC_ROOT NCC_BIN
 
 ncc_it_passed=0
 ncc_it_failed=0
+NCC_IT_RUN=$$
+ncc_it_dbs=()
 ncc_it_cleanups=()
 NCC_IT_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ncc_it.XXXXXX")
 NCC_IT_OUT=
@@ -47,6 +54,13 @@ ncc_it__exit() {
     for c in "${ncc_it_cleanups[@]}"; do
         eval "$c" >/dev/null 2>&1
     done
+    if ((ncc_it_failed == 0 && status == 0)) && [[ -z ${NCC_IT_KEEP:-} ]]; then
+        for c in "${ncc_it_dbs[@]}"; do
+            "$NCC_ROOT/scripts/db" dropdb "$c" >/dev/null 2>&1
+        done
+    elif ((${#ncc_it_dbs[@]})); then
+        echo "kept for inspection: databases ${ncc_it_dbs[*]}"
+    fi
     rm -rf "$NCC_IT_TMP"
     exit $status
 }
@@ -59,12 +73,22 @@ ncc_it_setup() {
     [[ $name =~ ^[a-z0-9_]+$ ]] || { echo "ncc_it_setup: name must be [a-z0-9_]+" >&2; return 1; }
     [[ -x $NCC_ROOT/scripts/db ]] || { echo "ncc_it_setup: $NCC_ROOT/scripts/db not found" >&2; return 1; }
     "$NCC_ROOT/scripts/db" start
-    NCC_IT_DB=ncc_it_$name
+    NCC_IT_DB=ncc_it_${name}_$NCC_IT_RUN
     "$NCC_ROOT/scripts/db" dropdb "$NCC_IT_DB"
     "$NCC_ROOT/scripts/db" createdb "$NCC_IT_DB"
+    ncc_it_dbs+=("$NCC_IT_DB")
     eval "$("$NCC_ROOT/scripts/db" env)"
-    export PGDATABASE=$NCC_IT_DB NCC_IT_DB
+    export PGDATABASE=$NCC_IT_DB NCC_IT_DB NCC_IT_RUN
     unset PGSERVICE PGHOSTADDR PGPASSWORD PGOPTIONS || true
+}
+
+ncc_it_db() {
+    local d=${NCC_IT_DB:?ncc_it_setup first}_$1
+    [[ $1 =~ ^[a-z0-9_]+$ ]] || { echo "ncc_it_db: name must be [a-z0-9_]+" >&2; return 1; }
+    "$NCC_ROOT/scripts/db" dropdb "$d"
+    "$NCC_ROOT/scripts/db" createdb "$d"
+    ncc_it_dbs+=("$d")
+    NCC_IT_NEWDB=$d
 }
 
 ncc_it_sql() {

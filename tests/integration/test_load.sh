@@ -15,11 +15,6 @@ validate=$NCC_BIN/ncc-validate
 [[ -x $validate ]] || { echo "ncc-validate not built in $NCC_BIN" >&2; exit 1; }
 command -v jq >/dev/null || { echo "jq is required" >&2; exit 1; }
 
-# Two runs of this test at once (ctest in two build directories) would share the database
-# ncc_it_load and break each other: take turns.
-exec 9<"${BASH_SOURCE[0]}"
-flock -w 600 9 || { echo "another run of test_load.sh kept its lock for 10 minutes" >&2; exit 1; }
-
 ncc_it_setup load
 # The migrations, kinds and reference data of the tree under test; no stray settings.
 export NCC_SQL_DIR=$NCC_ROOT/sql NCC_SCHEMA_DIR=$NCC_ROOT/schemas
@@ -439,15 +434,9 @@ warehouse_rows() {
                    FROM audit.file_error) s"
 }
 main_db=$PGDATABASE
-way_dbs=()
-drop_way_dbs() { for d in "${way_dbs[@]}"; do "$NCC_ROOT/scripts/db" dropdb "$d"; done; }
-ncc_it_on_exit "drop_way_dbs"
 fresh_db() {
-    local d=ncc_it_load_$1
-    "$NCC_ROOT/scripts/db" dropdb "$d"
-    "$NCC_ROOT/scripts/db" createdb "$d"
-    way_dbs+=("$d")
-    export PGDATABASE=$d
+    ncc_it_db "$1"
+    export PGDATABASE=$NCC_IT_NEWDB
     "$NCC_BIN/ncc-migrate" >/dev/null
 }
 declare -A way

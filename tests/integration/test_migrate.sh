@@ -170,7 +170,7 @@ assert_eq "" "$(ncc_it_sql "SELECT string_agg(c.relname, ' ') FROM pg_class c
 
 # ---- roles and row-level security ---------------------------------------------------------
 
-p=ncc_it_migrate_ # cluster-wide names: a prefix no one else uses
+p=ncc_it_migrate_$$_ # cluster-wide names: a prefix no other test or run uses
 drop_roles() {
     local r
     for r in trust_a trust_b analyst loader; do

@@ -42,20 +42,18 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 # The number of lines of a string (0 for the empty string)
 lines() { if [[ -z $1 ]]; then echo 0; else wc -l <<<"$1" | tr -d ' '; fi; }
 
-# The extra databases of this test, dropped at the end when every assertion passed.
-extra_dbs=()
-drop_extra_dbs() {
-    local d
-    for d in "${extra_dbs[@]}"; do "$NCC_ROOT/scripts/db" dropdb "$d"; done
-}
-ncc_it_on_exit '((ncc_it_failed)) || drop_extra_dbs'
-# use_db NAME: a fresh, empty database ncc_it_nightly_NAME becomes PGDATABASE
+# use_db NAME: a fresh, empty database (lib.sh's ncc_it_db: dropped at the end when every
+# assertion passed) becomes PGDATABASE; use_db again with the same NAME returns to it.
+declare -A extra_dbs=()
 use_db() {
-    local d=ncc_it_nightly_$1
-    "$NCC_ROOT/scripts/db" dropdb "$d"
-    "$NCC_ROOT/scripts/db" createdb "$d"
-    extra_dbs+=("$d")
-    export PGDATABASE=$d
+    if [[ -z ${extra_dbs[$1]:-} ]]; then
+        ncc_it_db "$1"
+        extra_dbs[$1]=$NCC_IT_NEWDB
+    else
+        "$NCC_ROOT/scripts/db" dropdb "${extra_dbs[$1]}"
+        "$NCC_ROOT/scripts/db" createdb "${extra_dbs[$1]}"
+    fi
+    export PGDATABASE=${extra_dbs[$1]}
 }
 use_main_db() { export PGDATABASE=$NCC_IT_DB; }
 
@@ -504,7 +502,7 @@ gen RNN 202324 APC 500 2 >"$in/cost_RNN_202324_APC_resubmitted.csv"
 race_src=$in
 race_expected="500 $(jq -r '.files[0].totals[0].cost' < <("$validate" --json "$in/cost_RNN_202324_APC_resubmitted.csv" || true)) $(sha "$in/cost_RNN_202324_APC_resubmitted.csv")"
 for jobs in 1 2; do
-    export PGDATABASE=ncc_it_nightly_jobs$jobs # the database of the comparison above
+    export PGDATABASE=${extra_dbs[jobs$jobs]} # the database of the comparison above
     box "race$jobs"
     cp -p "$race_src"/* "$in/"
     assert_status 0 "--jobs $jobs: an original and its resubmission in one night exit 0" -- nightly --jobs "$jobs"

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "log.h"
+#include "app/cli.h"
+#include "shared/log.h"
 
 /* stderr redirected onto a temporary file while the environment is opened. */
 typedef struct capture {

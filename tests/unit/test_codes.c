@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "codes.h"
+#include "shared/codes.h"
 
 Test(codes, names_round_trip_and_levels_follow_prefix)
 {

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 
-#include "config.h"
+#include "shared/config.h"
 #include "testutil.h"
 
 Test(config, precedence)

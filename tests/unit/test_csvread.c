@@ -2,8 +2,8 @@
 #define _GNU_SOURCE /* memmem */
 #include <criterion/criterion.h>
 
-#include "csvread.h"
-#include "source.h"
+#include "reading/csvread.h"
+#include "reading/source.h"
 #include "testutil.h"
 
 typedef struct reader {

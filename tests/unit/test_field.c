@@ -1,5 +1,5 @@
 /*
- * test_field.c - Criterion unit tests for etl/lib/field.c, the single-value
+ * test_field.c - Criterion unit tests for etl/lib/rules/field.c, the single-value
  * validators of DATA-CONTRACT section 2 (money, integers, dates, periods,
  * financial years, ODS, GTIN, NHS numbers, OPCS-4, booleans, charsets).
  * Includes deterministic generated round-trip properties for money.
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "field.h"
+#include "rules/field.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "html.h"
+#include "output/html.h"
 
 /* Capture what fn writes into a malloc'd string (caller frees). */
 typedef struct cap {

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "keyset.h"
+#include "rules/keyset.h"
 
 /* The fixed part: one 4 KiB page a table (the smallest table, and the rounding of each
  * table to whole pages) and the table of tables. */

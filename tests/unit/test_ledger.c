@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "ledger.h"
+#include "rules/ledger.h"
 
 static ncc_money m(const char *s)
 {

@@ -9,7 +9,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "shared/log.h"
 
 /* stderr redirected onto a temporary file (or any descriptor) while a test logs. */
 typedef struct capture {

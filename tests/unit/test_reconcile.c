@@ -1,7 +1,7 @@
 /* Unit tests of reconcile: the status rule of contract 5.2, boundaries included. */
 #include <criterion/criterion.h>
 
-#include "reconcile.h"
+#include "warehouse/reconcile.h"
 
 #define T10 1000 /* 0.10 scaled by 10^4 */
 

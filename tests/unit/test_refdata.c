@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "refdata.h"
+#include "rules/refdata.h"
 
 static ncc_refdata *ref;
 

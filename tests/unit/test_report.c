@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "refdata.h"
-#include "report.h"
-#include "schema.h"
+#include "rules/refdata.h"
+#include "output/report.h"
+#include "rules/schema.h"
 #include "testutil.h"
-#include "validate.h"
+#include "rules/validate.h"
 
 static ncc_schema_set set;
 static ncc_refdata *ref;

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "schema.h"
+#include "rules/schema.h"
 
 static ncc_schema_set set;
 

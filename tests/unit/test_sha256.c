@@ -5,7 +5,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "sha256.h"
+#include "shared/sha256.h"
 
 static void hex_of(const void *data, size_t len, char hex[65])
 {

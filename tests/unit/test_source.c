@@ -15,9 +15,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "codes.h"
-#include "sha256.h"
-#include "source.h"
+#include "shared/codes.h"
+#include "shared/sha256.h"
+#include "reading/source.h"
 
 #define BUFSZ NCC_SOURCE_BUFSIZE
 

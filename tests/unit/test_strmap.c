@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 
-#include "strmap.h"
+#include "shared/strmap.h"
 
 typedef struct val {
     long long n;

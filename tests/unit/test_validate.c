@@ -3,10 +3,11 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "refdata.h"
-#include "schema.h"
+#include "rules/field.h"
+#include "rules/refdata.h"
+#include "rules/schema.h"
 #include "testutil.h"
-#include "validate.h"
+#include "rules/validate.h"
 
 static ncc_schema_set set;
 static ncc_refdata *ref;
@@ -280,6 +281,35 @@ Test(validate, quote_value_truncates_and_redacts)
     const char *longv = "0123456789012345678901234567890123456789012345678901234567890123456789";
     ncc_quote_value(longv, strlen(longv), out, sizeof out);
     cr_assert(strstr(out, "...") != NULL);
+}
+
+/*
+ * A message cut to its buffer can end inside a value that was quoted whole: unknown header
+ * names of 28 letters and 11 digits (not an NHS number), shifted so that the cut leaves ten
+ * digits that are one (9434765919). Every shift is tried, so one of them lands on the cut;
+ * no message may show an NHS number, and the file is still reported.
+ */
+Test(validate, message_cut_at_its_limit_never_shows_an_nhs_number)
+{
+    int cut_seen = 0;
+    for (int shift = 1; shift <= 44; shift++) {
+        char text[4096];
+        size_t n = (size_t)snprintf(text, sizeof text, "fin_year,org_code,feed,ledger_cost,");
+        for (int i = 0; i < shift; i++)
+            text[n++] = 'a';
+        for (int k = 0; k < 20; k++)
+            n += (size_t)snprintf(text + n, sizeof text - n, ",bbbbbbbbbbbbbbbbbbbbbbbbbbbb94347659191");
+        snprintf(text + n, sizeof text - n, "\n202324,RAA,APC,1");
+        ncc_file_result res;
+        collect c;
+        run(text, NULL, &res, &c);
+        cr_assert(strstr(c.issues, "W_UNKNOWN_COLUMN@1") != NULL, "shift %d: %s", shift, c.issues);
+        cr_assert_not(ncc_contains_nhs_number(c.issues, strlen(c.issues)), "shift %d: %s", shift,
+                      c.issues);
+        cut_seen += strstr(c.issues, "##########\n") != NULL;
+        ncc_file_result_free(&res);
+    }
+    cr_assert_geq(cut_seen, 1, "no shift cut a message inside the digits");
 }
 
 /* ---- duplicate keys: the fingerprint taken from the raw fields early in the row is the

@@ -1,0 +1,231 @@
+/* reconcile.c - reconciliation of contract 5.2 (see reconcile.h). */
+#include "warehouse/reconcile.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "warehouse/copy.h"
+#include "shared/strmap.h"
+
+#define UNATTRIBUTED "UNATTRIBUTED"
+
+const char *ncc_recon_status(const char *technology_id, long long ncc_units,
+                             long long supply_units, ncc_money tolerance)
+{
+    if (strcmp(technology_id, UNATTRIBUTED) == 0)
+        return UNATTRIBUTED;
+    if (supply_units > 0 && ncc_units == 0)
+        return "NO_COST_REPORTED";
+    if (ncc_units > 0 && supply_units <= 0)
+        return "NO_PURCHASES";
+    __int128 diff = (__int128)ncc_units - supply_units;
+    if (diff < 0)
+        diff = -diff;
+    __int128 larger = ncc_units > supply_units ? ncc_units : supply_units;
+    if (diff * NCC_MONEY_SCALE <= (__int128)tolerance * larger)
+        return "MATCHED";
+    if (ncc_units > supply_units)
+        return "COST_EXCEEDS_PURCHASES";
+    return "PURCHASES_EXCEED_COST";
+}
+
+enum side { SIDE_NCC, SIDE_NHSSC, SIDE_DIRECT, SIDE_SUPPLIER_NHSSC };
+
+static const char *const side_sql[] = {
+    "SELECT fin_year, org_code, technology_id, sum(units)::text, sum(cost)::text "
+    "FROM core.mtfm_activity GROUP BY 1, 2, 3",
+    "SELECT fin_year, org_code, technology_id, sum(units)::text, sum(line_value_ex_vat)::text "
+    "FROM core.nhssc_sales_line WHERE technology_id IS NOT NULL GROUP BY 1, 2, 3",
+    "SELECT fin_year, org_code, technology_id, sum(units)::text, sum(value_ex_vat)::text "
+    "FROM core.supplier_sales WHERE route = 'DIRECT' GROUP BY 1, 2, 3",
+    "SELECT fin_year, org_code, technology_id, sum(units)::text, sum(value_ex_vat)::text "
+    "FROM core.supplier_sales WHERE route = 'NHSSC' GROUP BY 1, 2, 3",
+};
+
+static int cmp_row(const void *a, const void *b)
+{
+    const ncc_recon_row *x = a, *y = b;
+    int c = strcmp(x->fin_year, y->fin_year);
+    if (!c)
+        c = strcmp(x->org_code, y->org_code);
+    return c ? c : strcmp(x->technology_id, y->technology_id);
+}
+
+int ncc_reconcile_compute(PGconn *c, ncc_money tolerance, ncc_recon_row **rows, int *n,
+                          char *err, size_t errlen)
+{
+    *rows = NULL;
+    *n = 0;
+    ncc_strmap *m = ncc_strmap_new(sizeof(ncc_recon_row), 50 * 1000 * 1000);
+    if (!m) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = -1;
+    for (int side = SIDE_NCC; side <= SIDE_SUPPLIER_NHSSC; side++) {
+        PGresult *res = PQexec(c, side_sql[side]);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+            snprintf(err, errlen, "reading the warehouse: %s", PQerrorMessage(c));
+            PQclear(res);
+            goto out;
+        }
+        for (int i = 0; i < PQntuples(res); i++) {
+            char key[64];
+            int klen = snprintf(key, sizeof key, "%s|%s|%s", PQgetvalue(res, i, 0),
+                                PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+            bool created;
+            ncc_recon_row *r = ncc_strmap_upsert(m, key, (size_t)klen, &created);
+            if (!r) {
+                snprintf(err, errlen, "out of memory");
+                PQclear(res);
+                goto out;
+            }
+            if (created) {
+                snprintf(r->fin_year, sizeof r->fin_year, "%s", PQgetvalue(res, i, 0));
+                snprintf(r->org_code, sizeof r->org_code, "%s", PQgetvalue(res, i, 1));
+                snprintf(r->technology_id, sizeof r->technology_id, "%s", PQgetvalue(res, i, 2));
+            }
+            long long units = strtoll(PQgetvalue(res, i, 3), NULL, 10);
+            const char *mt = PQgetvalue(res, i, 4);
+            ncc_money value = 0;
+            if (ncc_money_parse(mt, strlen(mt), &value) == NCC_PARSE_BAD) {
+                snprintf(err, errlen, "unexpected amount \"%s\" from the warehouse", mt);
+                PQclear(res);
+                goto out;
+            }
+            switch (side) {
+            case SIDE_NCC: r->ncc_units += units; r->ncc_cost += value; break;
+            case SIDE_NHSSC: r->nhssc_units += units; r->nhssc_value += value; break;
+            case SIDE_DIRECT: r->direct_units += units; r->direct_value += value; break;
+            default: r->supplier_nhssc_units += units; r->supplier_nhssc_value += value; break;
+            }
+        }
+        PQclear(res);
+    }
+    ncc_recon_row *out = calloc(ncc_strmap_count(m) + 1, sizeof *out);
+    if (!out) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    size_t pos = 0, klen;
+    const char *key;
+    void *val;
+    int k = 0;
+    while (ncc_strmap_next(m, &pos, &key, &klen, &val)) {
+        ncc_recon_row *r = val;
+        bool any = r->ncc_units || r->ncc_cost || r->nhssc_units || r->nhssc_value ||
+                   r->direct_units || r->direct_value;
+        if (!any)
+            continue; /* only the suppliers' NHSSC-route figure: nothing to reconcile */
+        if (strcmp(r->technology_id, UNATTRIBUTED) == 0) {
+            /* contract 5.2: unattributed cost has its own rows with zero supply */
+            r->nhssc_units = r->direct_units = r->supplier_nhssc_units = 0;
+            r->nhssc_value = r->direct_value = r->supplier_nhssc_value = 0;
+        }
+        r->status = ncc_recon_status(r->technology_id, r->ncc_units,
+                                     r->nhssc_units + r->direct_units, tolerance);
+        out[k++] = *r;
+    }
+    qsort(out, (size_t)k, sizeof *out, cmp_row);
+    *rows = out;
+    *n = k;
+    rc = 0;
+out:
+    ncc_strmap_free(m);
+    return rc;
+}
+
+static void put_int(ncc_copy *cp, long long v)
+{
+    char buf[24];
+    int n = snprintf(buf, sizeof buf, "%lld", v);
+    ncc_copy_value(cp, buf, (size_t)n);
+}
+
+static void put_money(ncc_copy *cp, ncc_money v)
+{
+    char buf[NCC_MONEY_BUFSIZE];
+    size_t n = ncc_money_format(v, buf, sizeof buf);
+    ncc_copy_value(cp, buf, n);
+}
+
+static int exec_ok(PGconn *c, const char *sql, char *err, size_t errlen)
+{
+    PGresult *res = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(res);
+    int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (!ok)
+        snprintf(err, errlen, "%s", PQerrorMessage(c));
+    PQclear(res);
+    return ok ? 0 : -1;
+}
+
+int ncc_reconcile_store(PGconn *c, const ncc_recon_row *rows, int n, ncc_money tolerance,
+                        char *err, size_t errlen)
+{
+    char tol[NCC_MONEY_BUFSIZE];
+    ncc_money_format(tolerance, tol, sizeof tol);
+    if (exec_ok(c, "BEGIN; DELETE FROM mart.reconciliation", err, errlen) < 0)
+        goto fail;
+    ncc_copy cp;
+    if (ncc_copy_begin(&cp, c,
+                       "COPY mart.reconciliation (fin_year, org_code, technology_id, ncc_units, "
+                       "ncc_cost, nhssc_units, nhssc_value, direct_units, direct_value, "
+                       "supply_units, supply_value, status, supplier_nhssc_units, "
+                       "supplier_nhssc_value, tolerance) FROM STDIN") < 0) {
+        snprintf(err, errlen, "%s", cp.err);
+        goto fail;
+    }
+    for (int i = 0; i < n; i++) {
+        const ncc_recon_row *r = &rows[i];
+        ncc_copy_value(&cp, r->fin_year, strlen(r->fin_year));
+        ncc_copy_value(&cp, r->org_code, strlen(r->org_code));
+        ncc_copy_value(&cp, r->technology_id, strlen(r->technology_id));
+        put_int(&cp, r->ncc_units);
+        put_money(&cp, r->ncc_cost);
+        put_int(&cp, r->nhssc_units);
+        put_money(&cp, r->nhssc_value);
+        put_int(&cp, r->direct_units);
+        put_money(&cp, r->direct_value);
+        put_int(&cp, r->nhssc_units + r->direct_units);
+        put_money(&cp, r->nhssc_value + r->direct_value);
+        ncc_copy_value(&cp, r->status, strlen(r->status));
+        put_int(&cp, r->supplier_nhssc_units);
+        put_money(&cp, r->supplier_nhssc_value);
+        ncc_copy_value(&cp, tol, strlen(tol));
+        ncc_copy_end_row(&cp);
+    }
+    long long stored = ncc_copy_end(&cp, NULL);
+    if (stored != n) {
+        snprintf(err, errlen, "storing reconciliation: %s", stored < 0 ? cp.err : "row count differs");
+        goto fail;
+    }
+    if (exec_ok(c, "SELECT mart.refresh_benchmark()", err, errlen) < 0 ||
+        exec_ok(c, "COMMIT", err, errlen) < 0)
+        goto fail;
+    return 0;
+fail:
+    if (PQstatus(c) == CONNECTION_OK)
+        PQclear(PQexec(c, "ROLLBACK"));
+    return -1;
+}
+
+int ncc_reconcile_write_csv(FILE *out, const ncc_recon_row *rows, int n)
+{
+    fputs("fin_year,org_code,technology_id,ncc_units,ncc_cost,nhssc_units,nhssc_value,"
+          "direct_units,direct_value,supply_units,supply_value,status\n",
+          out);
+    for (int i = 0; i < n; i++) {
+        const ncc_recon_row *r = &rows[i];
+        char a[NCC_MONEY_BUFSIZE], b[NCC_MONEY_BUFSIZE], d[NCC_MONEY_BUFSIZE], s[NCC_MONEY_BUFSIZE];
+        ncc_money_format(r->ncc_cost, a, sizeof a);
+        ncc_money_format(r->nhssc_value, b, sizeof b);
+        ncc_money_format(r->direct_value, d, sizeof d);
+        ncc_money_format(r->nhssc_value + r->direct_value, s, sizeof s);
+        fprintf(out, "%s,%s,%s,%lld,%s,%lld,%s,%lld,%s,%lld,%s,%s\n", r->fin_year, r->org_code,
+                r->technology_id, r->ncc_units, a, r->nhssc_units, b, r->direct_units, d,
+                r->nhssc_units + r->direct_units, s, r->status);
+    }
+    fflush(out);
+    return ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,48 @@
+/*
+ * reconcile.h - MTFM reconciliation of contract section 5.2: what trusts
+ * report as MTFM units and cost (NCC) against what they bought (NHSSC
+ * extract lines of MTFM products, plus suppliers' DIRECT sales), per
+ * fin_year, org_code and technology, with a status.
+ *
+ * The sides are read as aggregates from the warehouse (small: trusts x
+ * technologies x years) and merged here; the arithmetic is exact (integer
+ * units, money scaled by 10^4).
+ */
+#ifndef NCC_RECONCILE_H
+#define NCC_RECONCILE_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "rules/field.h"
+
+typedef struct ncc_recon_row {
+    char fin_year[8];
+    char org_code[8];
+    char technology_id[24];
+    long long ncc_units, nhssc_units, direct_units, supplier_nhssc_units;
+    ncc_money ncc_cost, nhssc_value, direct_value, supplier_nhssc_value;
+    const char *status; /* static string */
+} ncc_recon_row;
+
+/*
+ * Status of contract 5.2, first that applies. tolerance is a fraction
+ * scaled by 10^4 (0.10 = 1000). The boundary (difference exactly
+ * tolerance x the larger side) is MATCHED.
+ */
+const char *ncc_recon_status(const char *technology_id, long long ncc_units,
+                             long long supply_units, ncc_money tolerance);
+
+/* Read the sides and merge them into *rows (caller frees), sorted by key. */
+int ncc_reconcile_compute(PGconn *c, ncc_money tolerance, ncc_recon_row **rows, int *n,
+                          char *err, size_t errlen);
+
+/* Replace mart.reconciliation with rows and refresh mart.mtfm_benchmark, in one transaction. */
+int ncc_reconcile_store(PGconn *c, const ncc_recon_row *rows, int n, ncc_money tolerance,
+                        char *err, size_t errlen);
+
+/* The CSV of contract 5.2 (header and rows). Returns 0, or -1 on a write error. */
+int ncc_reconcile_write_csv(FILE *out, const ncc_recon_row *rows, int n);
+
+#endif
