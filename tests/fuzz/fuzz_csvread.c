@@ -1,7 +1,7 @@
 /*
  * fuzz_csvread.c - libFuzzer target for the CSV reader (etl/lib/reading/csvread.c
  * over libcsv) and the header binding of schema.c (fold, bind, PII names)
- * and validate.c (ncc_validate_peek_kind).
+ * and rules/header.c (ncc_validate_peek_kind).
  *
  * Input layout: 3 option bytes, then the file.
  *   byte 0  field_max  (1, 8, 64, 4096 or 64 KiB)

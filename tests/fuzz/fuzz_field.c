@@ -2,7 +2,7 @@
  * fuzz_field.c - libFuzzer target for the single-value validators of
  * etl/lib/rules/field.c: money, integer, date, period, financial year, ODS, GTIN,
  * NHS number, OPCS-4, boolean, character classes; the money formatting
- * round trip; and ncc_quote_value (validate.c), which puts values into
+ * round trip; and ncc_quote_value (rules/issues.c), which puts values into
  * messages and must never echo an NHS number.
  *
  * Every validator sees the whole input as (pointer, length) in a buffer of

@@ -307,11 +307,30 @@ Test(inbox, a_file_that_cannot_be_moved_stays_in_the_inbox)
     cr_assert_eq(errno, ENOTDIR);
     cr_assert_str_eq(content(path), "data");
 
-    /* a quarantined file whose errors file is missing: the file moves, the call fails */
+    /* a quarantined file whose errors file is missing: the call fails and the file stays
+     * in the inbox (its reasons go first; it never sits in quarantine without them) */
     cr_assert_eq(ncc_inbox_quarantine(&f, quarantine, errors, moved, sizeof moved), -1);
     cr_assert_eq(errno, ENOENT);
+    cr_assert_str_eq(content(path), "data");
     char want[512];
     snprintf(want, sizeof want, "%s/cost.csv", quarantine);
-    cr_assert_str_eq(moved, want);
+    cr_assert_not(exists(want));
+}
+
+Test(inbox, an_errors_file_left_without_its_data_file_is_replaced)
+{
+    char path[512], errors[512], moved[1024], want[512];
+    /* a run stopped between the two renames: the reasons are in quarantine, the data in the inbox */
+    put(quarantine, "bad.csv.errors.csv", "errors of the stopped run");
+    put(inbox, "bad.csv", "data");
+    ncc_inbox_file f = entry("bad.csv", path, sizeof path);
+    cr_assert_eq(ncc_inbox_errors_tmp_path(quarantine, f.name, 1, errors, sizeof errors), 0);
+    put(quarantine, strrchr(errors, '/') + 1, "errors of the rerun");
+    cr_assert_eq(ncc_inbox_quarantine(&f, quarantine, errors, moved, sizeof moved), 0);
+    snprintf(want, sizeof want, "%s/bad.csv", quarantine);
+    cr_assert_str_eq(moved, want, "the data file takes its own name, not bad.csv.1");
     cr_assert_str_eq(content(want), "data");
+    snprintf(want, sizeof want, "%s/bad.csv.errors.csv", quarantine);
+    cr_assert_str_eq(content(want), "errors of the rerun");
+    cr_assert_not(exists(path));
 }

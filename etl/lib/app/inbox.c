@@ -172,7 +172,8 @@ void ncc_inbox_remove_stale(const char *quarantine)
 
 /* Move src into dir (created as needed) as name, or name.1, name.2 ... when taken; the
  * final path to moved[cap]. */
-static int move_into(const char *src, const char *dir, const char *name, char *moved, size_t cap)
+/* The first of dir/name, dir/name.1, ... that does not exist, in moved. */
+static int free_name(const char *dir, const char *name, char *moved, size_t cap)
 {
     if (ncc_fileutil_mkdirs(dir) < 0)
         return -1;
@@ -182,12 +183,18 @@ static int move_into(const char *src, const char *dir, const char *name, char *m
         if (rc < 0)
             return -1;
         struct stat sb;
-        if (lstat(moved, &sb) == 0)
-            continue;
-        return ncc_fileutil_durable_move(src, moved);
+        if (lstat(moved, &sb) != 0)
+            return 0;
     }
     errno = EEXIST;
     return -1;
+}
+
+static int move_into(const char *src, const char *dir, const char *name, char *moved, size_t cap)
+{
+    if (free_name(dir, name, moved, cap) < 0)
+        return -1;
+    return ncc_fileutil_durable_move(src, moved);
 }
 
 int ncc_inbox_archive(const ncc_inbox_file *f, const char *archive, const char *day,
@@ -203,13 +210,16 @@ int ncc_inbox_archive(const ncc_inbox_file *f, const char *archive, const char *
 int ncc_inbox_quarantine(const ncc_inbox_file *f, const char *quarantine, const char *errors_tmp,
                          char *moved, size_t cap)
 {
-    if (move_into(f->path, quarantine, f->name, moved, cap) < 0)
+    if (free_name(quarantine, f->name, moved, cap) < 0)
         return -1;
-    /* the errors file takes the name the data file got */
-    const char *base = strrchr(moved, '/');
+    /* The errors file first, under the name the data file is about to get: a run
+     * stopped between the two renames leaves the data file in the inbox (the next
+     * night quarantines it again, replacing this errors file), never a quarantined
+     * file without its reasons. */
     char errors[PATH_BYTES];
-    if (path_of(errors, sizeof errors, "%s/%s.errors.csv", quarantine, base ? base + 1 : f->name) <
-        0)
+    if (path_of(errors, sizeof errors, "%s.errors.csv", moved) < 0)
         return -1;
-    return ncc_fileutil_durable_rename(errors_tmp, errors);
+    if (ncc_fileutil_durable_rename(errors_tmp, errors) < 0)
+        return -1;
+    return ncc_fileutil_durable_move(f->path, moved);
 }

@@ -90,9 +90,11 @@ int ncc_inbox_archive(const ncc_inbox_file *f, const char *archive, const char *
                       const char *errors_tmp, char *moved, size_t cap);
 
 /*
- * The file was quarantined: move f to QUARANTINE/NAME, then errors_tmp to
- * QUARANTINE/<the name it got>.errors.csv. The final path of the file goes to moved[cap].
- * -1 when either could not be moved (moved is set once the file itself has moved).
+ * The file was quarantined: move errors_tmp to QUARANTINE/<name>.errors.csv, then f to
+ * QUARANTINE/<name>, where <name> is NAME, or NAME.1, NAME.2, ... when that data file
+ * exists (an errors file without its data file is the leftover of a stopped run, and is
+ * replaced). Errors file first: a quarantined file always has its reasons beside it.
+ * The final path of the file goes to moved[cap]. -1 when either could not be moved.
  */
 int ncc_inbox_quarantine(const ncc_inbox_file *f, const char *quarantine, const char *errors_tmp,
                          char *moved, size_t cap);
