@@ -4,7 +4,8 @@
 -- core.qart_return holds one row per (fin_year, quarter, provider site, technology), keyed by
 -- org_code first like every core table (the distribution column in a Citus layout). A re-sent
 -- return replaces that HIN's rows for the quarter: hin_key is the network's name trimmed and
--- upper-cased, so "South West" and " south west " are one network.
+-- its ASCII letters upper-cased (by the validator, as every code is), so "South West" and
+-- " south west " are one network.
 
 CREATE TABLE IF NOT EXISTS ref.resource_impact (
     technology_id         varchar(20)   PRIMARY KEY,
@@ -47,8 +48,7 @@ CREATE TABLE IF NOT EXISTS core.qart_return (
     CONSTRAINT qart_return_pkey PRIMARY KEY (org_code, fin_year, quarter, provider_ods, technology_id),
     CONSTRAINT qart_return_quarter CHECK (quarter BETWEEN 1 AND 4),
     CONSTRAINT qart_return_stage CHECK (stage BETWEEN 0 AND 5),
-    CONSTRAINT qart_return_patients CHECK (patients >= 0),
-    CONSTRAINT qart_return_hin_key CHECK (hin_key = upper(btrim(hin)))
+    CONSTRAINT qart_return_patients CHECK (patients >= 0)
 );
 CREATE INDEX IF NOT EXISTS qart_return_replace_idx ON core.qart_return (fin_year, quarter, hin_key);
 CREATE INDEX IF NOT EXISTS qart_return_technology_idx ON core.qart_return (technology_id, fin_year, quarter);
@@ -71,7 +71,7 @@ COMMENT ON COLUMN core.qart_return.org_code IS
     'The trust of the site: provider_ods when listed in ref.organisation (or 3 characters with no '
     'organisation reference), else the first 3 characters of a site code (§2.3); distribution column.';
 COMMENT ON COLUMN core.qart_return.hin_key IS
-    'The network''s name trimmed and upper-cased: what a re-sent return is matched on.';
+    'The network''s name trimmed, its ASCII letters upper-cased: what a re-sent return is matched on.';
 COMMENT ON COLUMN core.qart_return.file_load_id IS 'audit.file_load row of the return that loaded this row.';
 
 ALTER TABLE core.qart_return ENABLE ROW LEVEL SECURITY;
@@ -89,3 +89,10 @@ CREATE POLICY loader_all ON core.qart_return AS PERMISSIVE FOR ALL TO ncc_loader
 COMMENT ON POLICY loader_all ON core.qart_return IS 'The loader reads and writes every row.';
 GRANT SELECT, INSERT, UPDATE, DELETE ON core.qart_return TO ncc_loader;
 GRANT SELECT ON core.qart_return TO ncc_trust;
+
+-- A fifth kind of file in the audit.
+ALTER TABLE audit.file_load DROP CONSTRAINT IF EXISTS file_load_kind;
+ALTER TABLE audit.file_load ADD CONSTRAINT file_load_kind
+    CHECK (kind IS NULL OR kind IN ('cost', 'ledger', 'nhssc', 'supplier', 'qart'));
+COMMENT ON COLUMN audit.file_load.kind IS
+    'File kind detected from the header: cost, ledger, nhssc, supplier or qart; null if unknown.';
