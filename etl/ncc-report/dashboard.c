@@ -198,7 +198,7 @@ static void fill_slot(report *r, int i, const char *k, int col, slot *s, ncc_svg
     snprintf(s->title[0], sizeof s->title[0], "%s, %s: %s %s", tech, s->label, D(i, col),
              col == D_PATIENTS ? "patients" : "supply units");
     /* a net return (negative supply) has no bar; its value is written at the axis */
-    s->seg[0] = (ncc_svg_segment){"bar", v > 0 ? v : 0, s->title[0]};
+    s->seg[0] = (ncc_svg_segment){"dbar", v > 0 ? v : 0, s->title[0]};
     snprintf(s->value, sizeof s->value, "%s", D(i, col));
     *b = (ncc_svg_bar){s->label, NULL, s->seg, 1, s->value};
 }
@@ -272,7 +272,7 @@ static void tech_table(report *r, int first, int n)
     for (int i = first; i < first + n; i++) {
         char ql[16];
         quarter_label(D(i, D_FIN_YEAR), D(i, D_QUARTER), ql);
-        S("<tr data-key=\"");
+        S("<tr data-key=\"dash/");
         E(D(i, D_TECH));
         S("/");
         E(D(i, D_FIN_YEAR));
@@ -307,7 +307,7 @@ static void summary_row(report *r, int first, int n)
         trusts += count_of(D(last, D_S0 + s));
     char ql[16], buf[NCC_MONEY_BUFSIZE];
     quarter_label(D(last, D_FIN_YEAR), D(last, D_QUARTER), ql);
-    S("<tr data-key=\"");
+    S("<tr data-key=\"summary/");
     E(D(first, D_TECH));
     S("\"><th scope=\"row\"><a href=\"#dash-");
     E(D(first, D_TECH));
@@ -416,7 +416,7 @@ static void stalled_table(report *r)
         quarter_label(ST(i, S_SINCE_FY), ST(i, S_SINCE_Q), since);
         quarter_label(ST(i, S_LATEST_FY), ST(i, S_LATEST_Q), latest);
         long long stage = count_of(ST(i, S_STAGE));
-        S("<tr data-key=\"");
+        S("<tr data-key=\"stalled/");
         E(ST(i, S_ORG));
         S("/");
         E(ST(i, S_TECH));
