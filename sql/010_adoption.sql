@@ -172,7 +172,7 @@ CREATE TABLE IF NOT EXISTS mart.mtfm_dashboard (
     patients           bigint        NOT NULL,
     supply_units       bigint        NOT NULL,
     estimated_saving   numeric(22,4),
-    resource_impact    numeric(18,4),
+    resource_impact    numeric(22,4),
     CONSTRAINT mtfm_dashboard_pkey PRIMARY KEY (fin_year, quarter, technology_id),
     CONSTRAINT mtfm_dashboard_quarter CHECK (quarter BETWEEN 1 AND 4),
     CONSTRAINT mtfm_dashboard_adopting CHECK (providers_adopting = providers_stage_5)
@@ -320,6 +320,11 @@ GRANT EXECUTE ON FUNCTION mart.refresh_adoption() TO ncc_loader;
 -- Analysts read every mart (the default privileges of 001 grant them SELECT on the new tables
 -- and the view); per-trust roles read their own triangulation rows and stalled pairs, never the
 -- national dashboard; the loader writes through mart.refresh_adoption().
+
+-- The loader rewrites ref.resource_impact with the other reference tables on every run
+-- (warehouse/refload.c); 009 granted it SELECT only, so a loader login role without
+-- ownership failed there ("permission denied for table resource_impact").
+GRANT SELECT, INSERT, UPDATE, DELETE ON ref.resource_impact TO ncc_loader;
 
 GRANT USAGE ON SCHEMA mart TO ncc_trust;
 DO $rls$
