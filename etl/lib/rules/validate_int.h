@@ -104,10 +104,46 @@ bool ncc_pass_bind_header(ncc_pass *p, const ncc_csv_record *hdr);
 
 /* ---- check.c ---- */
 
-/* The full check of field ci (value s[0..len), bound and not absent) the fast path
- * refused: reports what is wrong (p->bad[ci] set for E_REQUIRED and E_PII_VALUE; the
- * caller sets it for the rest) and sets p->v[ci]. */
-void ncc_pass_check_field(ncc_pass *p, int ci, char *s, size_t len);
+/* The verdict of the rules of a column type on one value (the rules:
+ * ncc_pass_classify, below). */
+typedef enum ncc_field_verdict {
+    NCC_FIELD_OK = 0,            /* passes: the canonical value is set */
+    NCC_FIELD_REQUIRED,          /* empty, and required (E_REQUIRED) */
+    NCC_FIELD_PII,               /* looks like, or holds, an NHS number (E_PII_VALUE) */
+    NCC_FIELD_TOO_LONG,          /* text: more characters than max_len (E_TOO_LONG) */
+    NCC_FIELD_NUL,               /* text: a NUL byte (format code) */
+    NCC_FIELD_INVALID,           /* not valid: charset, min_len, ODS, financial year,
+                                    quarter, stage (format code) */
+    NCC_FIELD_INVALID_CODE,      /* not valid: OPCS-4, boolean (E_CODE) */
+    NCC_FIELD_NOT_LISTED,        /* enum: not one of the values (format code) */
+    NCC_FIELD_NOT_NUMBER,        /* money: not a number (E_NUMBER) */
+    NCC_FIELD_NEGATIVE,          /* money: below the column's minimum (E_NEGATIVE) */
+    NCC_FIELD_ROUNDED,           /* money: accepted rounded (W_ROUNDED); v->m is rounded */
+    NCC_FIELD_NOT_WHOLE,         /* int: not a whole number (E_NUMBER) */
+    NCC_FIELD_TOO_SMALL,         /* int: below the minimum (E_NEGATIVE or E_NUMBER); v->i */
+    NCC_FIELD_NOT_DATE,          /* date: not a date (E_DATE) */
+    NCC_FIELD_DATE_FORM,         /* date: accepted, not written YYYY-MM-DD; detail a, b, c
+                                    = year, month, day */
+    NCC_FIELD_NOT_MONTH,         /* period: not a month (E_DATE) */
+    NCC_FIELD_GTIN_FORMAT,       /* GTIN: not 8, 12, 13 or 14 digits (E_CODE) */
+    NCC_FIELD_CHECK_DIGIT,       /* GTIN: wrong GS1 check digit (E_CHECK_DIGIT) */
+    NCC_FIELD_UNKNOWN_TECHNOLOGY,/* not in the reference (E_UNKNOWN_TECHNOLOGY) */
+    NCC_FIELD_STAGE_CONTRADICTS  /* stage: number and name differ; detail a = the number,
+                                    b = the name's stage (format code) */
+} ncc_field_verdict;
+
+/* What a verdict's message (or accepted form) needs beyond the value. */
+typedef struct ncc_field_detail {
+    int a, b, c;
+} ncc_field_detail;
+
+/* The verdict fv (not NCC_FIELD_OK) of ncc_pass_classify (below) on field ci, value
+ * s[0..len) as the rules left it: reported with the contract's code and message
+ * (p->bad[ci] set for E_REQUIRED and E_PII_VALUE; the caller sets it for the rest); a
+ * value accepted in another form (rounded money, a date not written YYYY-MM-DD) gets
+ * that form in the arena, in p->v[ci]. */
+void ncc_pass_report_field(ncc_pass *p, int ci, const char *s, size_t len, ncc_field_verdict fv,
+                           const ncc_field_detail *d);
 
 /* ---- crossrules.c ---- */
 
@@ -143,10 +179,16 @@ static inline void ncc_value_set(ncc_value *v, const char *s, size_t len)
     v->len = (uint32_t)len;
 }
 
-/* ---- the fast path of the field checks (the full check: check.c) ----
+/* ---- the rules of the column types (their messages: check.c) ----
  *
- * Both paths accept exactly the same values with the same canonical form: a change of
- * a rule is made in both, and a new column type gets a case in each. */
+ * Each column type's rules are written once, here, as static inline functions: what
+ * they decide is a verdict, NCC_FIELD_OK with the canonical value set, or the rule the
+ * value breaks (with what its message needs, in ncc_field_detail). The row loop calls
+ * ncc_pass_classify for every field, inlined; a verdict other than OK goes to
+ * ncc_pass_report_field (check.c), which only turns it into the contract's code and
+ * message (and, for the two verdicts of a value accepted in another form, puts that
+ * form in the row's arena). A new column type gets a case in ncc_pass_classify and, when
+ * it has new verdicts, their messages in check.c. */
 
 /* Whether the NUL-terminated value equals s[0..len) (which may hold NUL bytes). */
 static inline bool ncc_pass_enum_is(const char *value, const char *s, size_t len)
@@ -157,120 +199,231 @@ static inline bool ncc_pass_enum_is(const char *value, const char *s, size_t len
     return i == len && !value[len];
 }
 
+/* Text and codes; valid and ascii as the charset scan gave them. */
+static inline ncc_field_verdict ncc_rule_text(const ncc_column *c, const char *s, size_t len,
+                                              bool ascii, bool valid)
+{
+    if (c->max_len && len > (size_t)c->max_len &&
+        (ascii || ncc_utf8_length(s, len) > (size_t)c->max_len))
+        return NCC_FIELD_TOO_LONG;
+    /* a NUL byte is outside every charset but "any": looked for only then; never valid
+     * text, and PostgreSQL refuses it: the row is rejected, not the load */
+    if ((!valid || c->charset == NCC_CHARSET_ANY) && memchr(s, '\0', len))
+        return NCC_FIELD_NUL;
+    /* a UTF-8 character is at most 4 bytes: count characters only when it can matter */
+    if (!valid || (len < 4 * (size_t)c->min_len &&
+                   (ascii ? len : ncc_utf8_length(s, len)) < (size_t)c->min_len))
+        return NCC_FIELD_INVALID;
+    return NCC_FIELD_OK;
+}
+
+static inline ncc_field_verdict ncc_rule_enum(const ncc_column *c, const char *s, size_t len)
+{
+    for (int k = 0; k < c->nvalues; k++)
+        if (ncc_pass_enum_is(c->values[k], s, len))
+            return NCC_FIELD_OK;
+    return NCC_FIELD_NOT_LISTED;
+}
+
+/* Money: v->m; rounded beyond 4 decimal places (the rounded text: check.c). */
+static inline ncc_field_verdict ncc_rule_money(const ncc_column *c, ncc_value *v, const char *s,
+                                               size_t len)
+{
+    ncc_parse_result pr = ncc_money_parse(s, len, &v->m);
+    if (pr == NCC_PARSE_BAD)
+        return NCC_FIELD_NOT_NUMBER;
+    if (c->has_min_value && v->m < (ncc_money)c->min_value * NCC_MONEY_SCALE)
+        return NCC_FIELD_NEGATIVE;
+    return pr == NCC_PARSE_ROUNDED ? NCC_FIELD_ROUNDED : NCC_FIELD_OK;
+}
+
+static inline ncc_field_verdict ncc_rule_int(const ncc_column *c, ncc_value *v, const char *s,
+                                             size_t len)
+{
+    if (ncc_int_parse(s, len, &v->i) != NCC_PARSE_OK)
+        return NCC_FIELD_NOT_WHOLE;
+    if (c->has_min_value && v->i < c->min_value)
+        return NCC_FIELD_TOO_SMALL;
+    return NCC_FIELD_OK;
+}
+
+/* A date: v->i is yyyymm (for the rules); a date not written YYYY-MM-DD is accepted in
+ * its ISO form (check.c puts it in the arena). */
+static inline ncc_field_verdict ncc_rule_date(ncc_value *v, const char *s, size_t len,
+                                              ncc_field_detail *d)
+{
+    int y, m, day;
+    if (ncc_date_parse(s, len, &y, &m, &day) != NCC_PARSE_OK)
+        return NCC_FIELD_NOT_DATE;
+    v->i = (int64_t)y * 100 + m;
+    if (len == 10 && s[4] == '-')
+        return NCC_FIELD_OK;
+    d->a = y;
+    d->b = m;
+    d->c = day;
+    return NCC_FIELD_DATE_FORM;
+}
+
+/* A month YYYY-MM: v->i is yyyymm. */
+static inline ncc_field_verdict ncc_rule_period(ncc_value *v, const char *s, size_t len)
+{
+    int y, m;
+    if (ncc_period_parse(s, len, &y, &m) != NCC_PARSE_OK)
+        return NCC_FIELD_NOT_MONTH;
+    v->i = (int64_t)y * 100 + m;
+    return NCC_FIELD_OK;
+}
+
+static inline ncc_field_verdict ncc_rule_gtin(const char *s, size_t len)
+{
+    switch (ncc_gtin_check(s, len)) {
+    case NCC_GTIN_FORMAT:
+        return NCC_FIELD_GTIN_FORMAT;
+    case NCC_GTIN_CHECK_DIGIT:
+        return NCC_FIELD_CHECK_DIGIT;
+    default:
+        return NCC_FIELD_OK;
+    }
+}
+
+/* OPCS-4: stored without the dot, rewritten in place (never longer). */
+static inline ncc_field_verdict ncc_rule_opcs(ncc_value *v, char *s, size_t len)
+{
+    char buf[8];
+    size_t n;
+    if (!ncc_opcs_normalise(s, len, buf, &n))
+        return NCC_FIELD_INVALID_CODE;
+    if (n != len) {
+        memcpy(s, buf, n); /* the dotless form is never longer */
+        s[n] = '\0';
+        ncc_value_set(v, s, n);
+    }
+    return NCC_FIELD_OK;
+}
+
+/* A boolean: v->i is 0 or 1, the value "t" or "f" (PostgreSQL's text form). */
+static inline ncc_field_verdict ncc_rule_bool(ncc_value *v, const char *s, size_t len)
+{
+    bool b;
+    if (ncc_bool_parse(s, len, &b) != NCC_PARSE_OK)
+        return NCC_FIELD_INVALID_CODE;
+    v->i = b;
+    ncc_value_set(v, b ? "t" : "f", 1);
+    return NCC_FIELD_OK;
+}
+
+/* A technology id: the canonical id of the reference (aliases resolved). Cost lines
+ * decide in the MTFM rule (crossrules.c), where the id may be ignored. */
+static inline ncc_field_verdict ncc_rule_technology(const ncc_pass *p, ncc_value *v,
+                                                    const char *s, size_t len)
+{
+    const char *t = ncc_refdata_technology(p->cfg->ref, s, len);
+    if (t)
+        ncc_value_set(v, t, strlen(t));
+    else if (!(p->schema->rules & NCC_RULE_MTFM_ATTRIBUTION))
+        return NCC_FIELD_UNKNOWN_TECHNOLOGY;
+    return NCC_FIELD_OK;
+}
+
+/* One digit, written over the value in place (never longer). */
+static inline void ncc_rule_put_digit(ncc_value *v, char *s, size_t len, int digit)
+{
+    s[0] = (char)('0' + digit);
+    if (len > 1)
+        s[1] = '\0';
+    v->i = digit;
+    ncc_value_set(v, s, 1);
+}
+
+/* A quarter of the financial year: stored 1-4 (v->i). */
+static inline ncc_field_verdict ncc_rule_quarter(ncc_value *v, char *s, size_t len)
+{
+    int q;
+    if (ncc_quarter_parse(s, len, &q) != NCC_PARSE_OK)
+        return NCC_FIELD_INVALID;
+    ncc_rule_put_digit(v, s, len, q);
+    return NCC_FIELD_OK;
+}
+
+/* A QART stage: stored 0-5 (v->i); a number contradicting its name says both. */
+static inline ncc_field_verdict ncc_rule_stage(ncc_value *v, char *s, size_t len,
+                                               ncc_field_detail *d)
+{
+    int stage = -1, named = -1;
+    ncc_stage_result r = ncc_qart_stage_parse(s, len, &stage, &named);
+    if (r == NCC_STAGE_OK) {
+        ncc_rule_put_digit(v, s, len, stage);
+        return NCC_FIELD_OK;
+    }
+    if (r == NCC_STAGE_BAD)
+        return NCC_FIELD_INVALID;
+    d->a = stage;
+    d->b = named;
+    return NCC_FIELD_STAGE_CONTRADICTS;
+}
+
 /*
- * The common case of ncc_pass_check_field (check.c), inlined in the row loop: a value
- * of a frequent type that passes every check. Then it sets what ncc_pass_check_field
- * would set and returns true; else false, having changed nothing but the case of s
- * (upper-cased as ncc_pass_check_field does first anyway), and ncc_pass_check_field
- * decides and reports.
+ * The rules of column c over the value s[0..len) (trimmed by the reader, bound, *v
+ * zeroed): its verdict, and its canonical value in *v: s itself (upper-cased in place
+ * first when the column says so), or another form (rewritten shorter in place, or from
+ * the reference). Any other change of the value is made in the arena (check.c): the
+ * duplicate-key check (validate.c key_is_raw) relies on that to reuse the key
+ * fingerprint of the raw fields. On PII, v->s is NULL: the value is never kept.
  */
-static inline bool ncc_pass_check_field_fast(const ncc_pass *p, const ncc_column *c, ncc_value *v,
-                                             char *s, size_t len)
+static inline ncc_field_verdict ncc_pass_classify(const ncc_pass *p, const ncc_column *c,
+                                                  ncc_value *v, char *s, size_t len,
+                                                  ncc_field_detail *d)
 {
     if (len == 0)
-        return !c->required; /* v->s is NULL already */
+        return c->required ? NCC_FIELD_REQUIRED : NCC_FIELD_OK; /* v->s is NULL already */
+    /* text and codes: upper-cased and checked against their charset in one pass */
+    bool text = c->type == NCC_TYPE_TEXT || c->type == NCC_TYPE_CODE;
     bool ascii = false, valid = false;
-    if (c->type == NCC_TYPE_TEXT || c->type == NCC_TYPE_CODE) {
-        if (c->max_len && len > (size_t)c->max_len)
-            return false;
+    if (text)
         valid = c->upper ? ncc_charset_scan_upcase(c->charset, s, len, &ascii)
                          : ncc_charset_scan(c->charset, s, len, &ascii);
-        if (!valid || (c->charset == NCC_CHARSET_ANY && memchr(s, '\0', len)))
-            return false;
-    } else if (c->upper) {
+    else if (c->upper)
         ncc_upcase_ascii(s, len);
-    }
+    ncc_value_set(v, s, len);
     if ((c->pii && ncc_nhs_number_like(s, len)) ||
-        (c->pii_scan && len >= 10 && ncc_contains_nhs_number(s, len)))
-        return false;
+        (c->pii_scan && len >= 10 && ncc_contains_nhs_number(s, len))) {
+        v->s = NULL;
+        return NCC_FIELD_PII;
+    }
     switch (c->type) {
     case NCC_TYPE_TEXT:
     case NCC_TYPE_CODE:
-        if (len < 4 * (size_t)c->min_len &&
-            (ascii ? len : ncc_utf8_length(s, len)) < (size_t)c->min_len)
-            return false;
-        break;
+        return ncc_rule_text(c, s, len, ascii, valid);
     case NCC_TYPE_ODS:
-        if (!ncc_ods_valid(s, len))
-            return false;
-        break;
+        return ncc_ods_valid(s, len) ? NCC_FIELD_OK : NCC_FIELD_INVALID;
     case NCC_TYPE_FIN_YEAR: {
         int y;
-        if (ncc_fin_year_parse(s, len, &y) != NCC_PARSE_OK)
-            return false;
-        break;
+        return ncc_fin_year_parse(s, len, &y) == NCC_PARSE_OK ? NCC_FIELD_OK : NCC_FIELD_INVALID;
     }
-    case NCC_TYPE_ENUM: {
-        int k = 0;
-        while (k < c->nvalues && !ncc_pass_enum_is(c->values[k], s, len))
-            k++;
-        if (k == c->nvalues)
-            return false;
-        break;
-    }
+    case NCC_TYPE_ENUM:
+        return ncc_rule_enum(c, s, len);
     case NCC_TYPE_MONEY:
-        if (ncc_money_parse(s, len, &v->m) != NCC_PARSE_OK ||
-            (c->has_min_value && v->m < (ncc_money)c->min_value * NCC_MONEY_SCALE))
-            return false;
-        break;
+        return ncc_rule_money(c, v, s, len);
     case NCC_TYPE_INT:
-        if (ncc_int_parse(s, len, &v->i) != NCC_PARSE_OK ||
-            (c->has_min_value && v->i < c->min_value))
-            return false;
-        break;
-    case NCC_TYPE_OPCS: {
-        char buf[8];
-        size_t n;
-        if (!ncc_opcs_normalise(s, len, buf, &n))
-            return false;
-        if (n != len) {
-            memcpy(s, buf, n); /* the dotless form is never longer */
-            s[n] = '\0';
-            len = n;
-        }
-        break;
-    }
-    case NCC_TYPE_DATE: {
-        int y, m, d;
-        if (ncc_date_parse(s, len, &y, &m, &d) != NCC_PARSE_OK || len != 10 || s[4] != '-')
-            return false; /* or written in another form: the full check puts the ISO one */
-        v->i = (int64_t)y * 100 + m;
-        break;
-    }
-    case NCC_TYPE_PERIOD: {
-        int y, m;
-        if (ncc_period_parse(s, len, &y, &m) != NCC_PARSE_OK)
-            return false;
-        v->i = (int64_t)y * 100 + m;
-        break;
-    }
+        return ncc_rule_int(c, v, s, len);
+    case NCC_TYPE_DATE:
+        return ncc_rule_date(v, s, len, d);
+    case NCC_TYPE_PERIOD:
+        return ncc_rule_period(v, s, len);
     case NCC_TYPE_GTIN:
-        if (ncc_gtin_check(s, len) != NCC_GTIN_OK)
-            return false;
-        break;
-    case NCC_TYPE_BOOL: {
-        bool b;
-        if (ncc_bool_parse(s, len, &b) != NCC_PARSE_OK)
-            return false;
-        v->i = b;
-        ncc_value_set(v, b ? "t" : "f", 1);
-        return true;
+        return ncc_rule_gtin(s, len);
+    case NCC_TYPE_OPCS:
+        return ncc_rule_opcs(v, s, len);
+    case NCC_TYPE_BOOL:
+        return ncc_rule_bool(v, s, len);
+    case NCC_TYPE_TECHNOLOGY:
+        return ncc_rule_technology(p, v, s, len);
+    case NCC_TYPE_QUARTER:
+        return ncc_rule_quarter(v, s, len);
+    case NCC_TYPE_STAGE:
+        return ncc_rule_stage(v, s, len, d);
     }
-    case NCC_TYPE_TECHNOLOGY: {
-        const char *t = ncc_refdata_technology(p->cfg->ref, s, len);
-        if (t) {
-            ncc_value_set(v, t, strlen(t));
-            return true;
-        }
-        if (!(p->schema->rules & NCC_RULE_MTFM_ATTRIBUTION))
-            return false;
-        break; /* cost lines decide in the MTFM rule */
-    }
-    default:
-        return false; /* types without a fast path (quarter, stage): the full check */
-    }
-    ncc_value_set(v, s, len);
-    return true;
+    return NCC_FIELD_OK;
 }
 
 /* Check every bound field of rec and set p->v and p->bad (both reset first); values
@@ -282,11 +435,15 @@ static inline void ncc_pass_check_fields(ncc_pass *p, ncc_csv_record *rec)
     memset(p->bad, 0, (size_t)s->ncols * sizeof *p->bad);
     for (int c = 0; c < s->ncols; c++) {
         int f = p->bind[c];
-        if (f < 0 ||
-            ncc_pass_check_field_fast(p, &s->cols[c], &p->v[c], rec->field[f], rec->len[f]))
+        if (f < 0)
+            continue;
+        ncc_field_detail d;
+        ncc_field_verdict fv =
+            ncc_pass_classify(p, &s->cols[c], &p->v[c], rec->field[f], rec->len[f], &d);
+        if (fv == NCC_FIELD_OK)
             continue;
         int before = p->row_errors;
-        ncc_pass_check_field(p, c, rec->field[f], rec->len[f]);
+        ncc_pass_report_field(p, c, rec->field[f], rec->len[f], fv, &d);
         if (p->row_errors != before)
             p->bad[c] = true;
     }
