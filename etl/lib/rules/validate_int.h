@@ -199,6 +199,21 @@ static inline bool ncc_pass_enum_is(const char *value, const char *s, size_t len
     return i == len && !value[len];
 }
 
+/* Whether the value is (c->pii) or holds (c->pii_scan) what looks like an NHS number:
+ * checked before any rule of the type, whatever the type. */
+static inline bool ncc_rule_pii(const ncc_column *c, const char *s, size_t len)
+{
+    return (c->pii && ncc_nhs_number_like(s, len)) ||
+           (c->pii_scan && len >= 10 && ncc_contains_nhs_number(s, len));
+}
+
+/* The verdict on a value that looks like an NHS number: never kept (v->s NULL). */
+static inline ncc_field_verdict ncc_rule_withhold(ncc_value *v)
+{
+    v->s = NULL;
+    return NCC_FIELD_PII;
+}
+
 /* Text and codes; valid and ascii as the charset scan gave them. */
 static inline ncc_field_verdict ncc_rule_text(const ncc_column *c, const char *s, size_t len,
                                               bool ascii, bool valid)
@@ -376,24 +391,24 @@ static inline ncc_field_verdict ncc_pass_classify(const ncc_pass *p, const ncc_c
 {
     if (len == 0)
         return c->required ? NCC_FIELD_REQUIRED : NCC_FIELD_OK; /* v->s is NULL already */
-    /* text and codes: upper-cased and checked against their charset in one pass */
-    bool text = c->type == NCC_TYPE_TEXT || c->type == NCC_TYPE_CODE;
-    bool ascii = false, valid = false;
-    if (text)
-        valid = c->upper ? ncc_charset_scan_upcase(c->charset, s, len, &ascii)
-                         : ncc_charset_scan(c->charset, s, len, &ascii);
-    else if (c->upper)
-        ncc_upcase_ascii(s, len);
     ncc_value_set(v, s, len);
-    if ((c->pii && ncc_nhs_number_like(s, len)) ||
-        (c->pii_scan && len >= 10 && ncc_contains_nhs_number(s, len))) {
-        v->s = NULL;
-        return NCC_FIELD_PII;
+    if (c->type == NCC_TYPE_TEXT || c->type == NCC_TYPE_CODE) {
+        /* upper-cased and checked against their charset in one pass */
+        bool ascii = false;
+        bool valid = c->upper ? ncc_charset_scan_upcase(c->charset, s, len, &ascii)
+                              : ncc_charset_scan(c->charset, s, len, &ascii);
+        if (ncc_rule_pii(c, s, len))
+            return ncc_rule_withhold(v);
+        return ncc_rule_text(c, s, len, ascii, valid);
     }
+    if (c->upper)
+        ncc_upcase_ascii(s, len);
+    if (ncc_rule_pii(c, s, len))
+        return ncc_rule_withhold(v);
     switch (c->type) {
     case NCC_TYPE_TEXT:
     case NCC_TYPE_CODE:
-        return ncc_rule_text(c, s, len, ascii, valid);
+        break; /* above */
     case NCC_TYPE_ODS:
         return ncc_ods_valid(s, len) ? NCC_FIELD_OK : NCC_FIELD_INVALID;
     case NCC_TYPE_FIN_YEAR: {
