@@ -2,8 +2,8 @@
  * validate.c - the validation pass over one file (see validate.h): open the
  * source, bind the header (header.c), the loop over the rows, finish the result.
  *
- * Per row (process_row): the record's shape, the field checks (the fast path
- * inlined from validate_int.h; a value it refuses goes to check.c), the kind's
+ * Per row (process_row): the record's shape, the field checks (the rules of the
+ * column types inlined from validate_int.h; check.c words a value they refuse), the kind's
  * named rules (crossrules.c), the duplicate-key check (here: key fingerprints),
  * then a valid row is added to its groups (groups.c) and handed to the sink.
  * Messages are only formatted when there is a problem (issues.c); the happy path

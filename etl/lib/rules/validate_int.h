@@ -8,15 +8,19 @@
  *                 finish the result; per row (process_row) the field checks,
  *                 the rules, the duplicate-key check (key fingerprints), the groups
  *   header.c      the header bound to a schema, the choice of kind
- *   check.c       the full check of a field the fast path refused: one helper per
- *                 column type, the messages
+ *   check.c       the messages of the field checks: a verdict of the rules (below)
+ *                 other than OK turned into the contract's code and message
  *   crossrules.c  the schemas' named cross-field rules (one function per kind)
  *   groups.c      the results of the per-group totals and MTFM aggregates (the
  *                 sums themselves, per valid row: ncc_pass_aggregate, below)
  *   issues.c      messages: formatting, quoting values, recording issues
  *
+ * The rules of each column type are written once, here (ncc_rule_<type>, dispatched
+ * by ncc_pass_classify): one path decides every value, and check.c only words what
+ * it decided.
+ *
  * Speed: everything done per field, per key byte or per valid row is inlined into
- * the row loop of validate.c: the fast path of the field checks and the sums of the
+ * the row loop of validate.c: the rules of the column types and the sums of the
  * groups are static inline functions at the end of this file, the key fingerprints
  * are in validate.c. The one call per row into another file is the kind's rules
  * (crossrules.c: about 0.4 % of the instructions of a cost row); every other call
