@@ -315,6 +315,7 @@ static int write_details(FILE *f)
         const ncc_file_result *r = &run.results[i];
         json_object *o = json_object_new_object(), *ex = json_object_new_object();
         json_object_object_add(o, "gzip", json_object_new_boolean(r->gzip));
+        json_object_object_add(o, "feed_label", json_object_new_string(ncc_report_feed_label(r)));
         for (int c = 0; c < NCC_CODE_COUNT; c++) {
             if (!r->nexamples[c])
                 continue;
@@ -335,8 +336,9 @@ static int write_details(FILE *f)
 
 /*
  * What the page shows beyond the report, one object per file from the
- * first-th on, in the report's order: {"gzip": bool, "examples": {"E_NUMBER": [{"line", "column",
- * "message"}, ...]}} - the first NCC_EXAMPLES_PER_CODE of every code, as the
+ * first-th on, in the report's order: {"gzip": bool, "feed_label": "feed" or "route" (the
+ * text report's heading of the totals' third column), "examples": {"E_NUMBER": [{"line",
+ * "column", "message"}, ...]}} - the first NCC_EXAMPLES_PER_CODE of every code, as the
  * text report prints them (the report's errors stop at 1000). Borrowed until
  * the next call; NULL with ncc_web_error().
  */

@@ -132,6 +132,7 @@
     case "ready":
       workerReady = true;
       root.dataset.reads = msg.jspi ? "stream" : "sync";
+      showBuiltIn(msg.kinds || [], msg.reference || []);
       if (queued) {
         queued = false;
         begin();
@@ -153,6 +154,17 @@
       fail(msg.message);
       break;
     }
+  }
+
+  /* What the module has built in: the kinds of file (from the schemas) and the names of
+   * the reference CSVs, so the page never lists them apart from the C library's data. */
+  function showBuiltIn(kinds, reference) {
+    if (kinds.length) {
+      $("kinds-help").textContent = "It knows these kinds of file, and tells them apart by their header row:";
+      $("kinds").replaceChildren(...kinds.map((k) => el("li", {},
+        el("strong", { text: k.kind }), k.description ? ": " + k.description.replace(/ \(data contract[^)]*\)\.?$/, "") : "")));
+    }
+    if (reference.length) $("reference-names").textContent = ": " + reference.join(", ");
   }
 
   /* ---- a run ----------------------------------------------------------------------- */
@@ -320,7 +332,7 @@
                  ...warnCodes.map((c) => codeGroup(c, f.warnings_by_code[c], f.warnings, ex[c], "warning", false)));
     if (f.totals.length)
       sec.append(table("Totals of valid rows: what the national collection will see",
-        ["fin_year", "org_code", f.kind === "supplier" ? "route" : "feed", "rows", "amount (£)"],
+        ["fin_year", "org_code", (d && d.feed_label) || "feed", "rows", "amount (£)"],
         f.totals.map((t) => [t.fin_year, t.org_code, t.feed, count(t.rows), money(t.cost)]), [3, 4]));
     if (f.mtfm.length)
       sec.append(table("MTFM units and cost by technology",

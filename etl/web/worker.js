@@ -17,7 +17,10 @@
  *
  * Messages from the page:  {type: "check", files: [File], reference: [File],
  *                           options: {encoding, mtfmCode, tolerance}}
- * Messages to the page:    {type: "ready", jspi}  jspi: which way files are read
+ * Messages to the page:    {type: "ready", jspi, kinds: [{kind, description}], reference: [name]}
+ *                          jspi: which way files are read; kinds: the file kinds of the
+ *                          built-in schemas; reference: the names of the built-in reference
+ *                          CSVs (a chosen CSV of one of these names replaces that one)
  *                          {type: "progress", done, total}   bytes read of all files
  *                          {type: "file", index, report, details}  after each file
  *                          {type: "done", report, details, rejects: Blob, notes: [string]}
@@ -29,8 +32,8 @@
 
 /* global createNccModule */
 
-const REFERENCE_NAMES = ["technology.csv", "technology_alias.csv", "product_map.csv",
-                         "procedure_map.csv", "organisation.csv", "resource_impact.csv"];
+const SHIPPED_REFERENCE = "/ncc/reference"; /* fixtures/reference, built in */
+const SCHEMAS = "/ncc/schemas";             /* schemas/, built in */
 const REFERENCE_MAX_BYTES = 64 * 1024 * 1024; /* one reference CSV, read whole */
 const PROGRESS_EVERY_MS = 100;
 
@@ -212,22 +215,38 @@ function moduleString(fn, first) {
   return p ? mod.UTF8ToString(p) : null;
 }
 
+/* The names of the built-in reference CSVs, sorted. */
+function referenceNames() {
+  return mod.FS.readdir(SHIPPED_REFERENCE).filter((n) => n.endsWith(".csv")).sort();
+}
+
+/* The kinds of file the built-in schemas define: [{kind, description}], sorted by kind. */
+function schemaKinds() {
+  const kinds = [];
+  for (const name of mod.FS.readdir(SCHEMAS).filter((n) => n.endsWith(".json")).sort()) {
+    try {
+      const s = JSON.parse(mod.FS.readFile(SCHEMAS + "/" + name, { encoding: "utf8" }));
+      if (s && typeof s.kind === "string") kinds.push({ kind: s.kind, description: s.description || "" });
+    } catch (e) { /* the module's own schema load reports it */ }
+  }
+  return kinds.sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
+}
+
 /* Chosen reference CSVs over a copy of the shipped ones; returns the directory and notes. */
 async function referenceDir(files) {
-  if (!files || !files.length) return { dir: "/ncc/reference", notes: [] };
-  const FS = mod.FS, dir = "/ncc/user-reference", notes = [];
+  if (!files || !files.length) return { dir: SHIPPED_REFERENCE, notes: [] };
+  const FS = mod.FS, dir = "/ncc/user-reference", notes = [], names = referenceNames();
   try {
     for (const name of FS.readdir(dir)) if (name !== "." && name !== "..") FS.unlink(dir + "/" + name);
   } catch (e) {
     FS.mkdir(dir);
   }
-  for (const name of FS.readdir("/ncc/reference"))
-    if (name.endsWith(".csv")) FS.writeFile(dir + "/" + name, FS.readFile("/ncc/reference/" + name));
+  for (const name of names) FS.writeFile(dir + "/" + name, FS.readFile(SHIPPED_REFERENCE + "/" + name));
   for (const f of files) {
     const name = f.name.toLowerCase();
-    if (!REFERENCE_NAMES.includes(name)) {
+    if (!names.includes(name)) {
       notes.push("reference file \"" + f.name + "\" ignored: reference files are named " +
-                 REFERENCE_NAMES.join(", "));
+                 names.join(", "));
     } else if (f.size > REFERENCE_MAX_BYTES) {
       notes.push("reference file \"" + f.name + "\" ignored: it is over 64 MiB");
     } else {
@@ -284,7 +303,7 @@ async function warmUp() {
   const blob = new Blob([rows.join("\n") + "\n"]);
   progress = { done: 0, total: 0, sent: 0, quiet: true };
   if (mod.ccall("ncc_web_begin", "number", ["string", "string", "string", "string"],
-                ["/ncc/reference", "", "", ""]) !== 0)
+                [SHIPPED_REFERENCE, "", "", ""]) !== 0)
     return;
   await checkFile(blob, "warm-up.csv");
   mod.ccall("ncc_web_end", null, [], []);
@@ -312,7 +331,7 @@ const ready = createNccModule({
   return warmUp().catch(() => {});
 }).then(() => {
   progress = { done: 0, total: 0, sent: 0 };
-  postMessage({ type: "ready", jspi: !!mod.nccJspi });
+  postMessage({ type: "ready", jspi: !!mod.nccJspi, kinds: schemaKinds(), reference: referenceNames() });
 }, (e) => {
   postMessage({ type: "failed", message: "the checker cannot start: " + (e && e.message ? e.message : String(e)) });
 });
