@@ -245,8 +245,8 @@ ncc_it_sql "CREATE ROLE ${p}_grp_a NOLOGIN IN ROLE ncc_trust;
             CREATE ROLE ${p}_dave LOGIN IN ROLE ${p}_grp_a, ${p}_grp_b;
             INSERT INTO ref.trust_role (role_name, org_code) VALUES
                 ('${p}_grp_a', 'RAA'), ('${p}_grp_b', 'RBB'), ('${p}_grp_b', 'RCC'), ('${p}_no_such_role', 'RBB')"
-assert_eq "12" "$(ncc_it_sql "SELECT ref.apply_trust_roles()")" \
-    "ref.apply_trust_roles() writes one policy per existing mapped role and core table (2 x 6)"
+assert_eq "14" "$(ncc_it_sql "SELECT ref.apply_trust_roles()")" \
+    "ref.apply_trust_roles() writes one policy per existing mapped role and core table (2 x 7)"
 assert_eq "0" "$(ncc_it_sql "SELECT ref.apply_trust_roles()")" "ref.apply_trust_roles() again changes nothing"
 assert_eq "" "$(ncc_it_sql "$SUBLINK_POLICIES")" "the per-role policies hold no subquery"
 
@@ -267,8 +267,8 @@ assert_match 'permission denied' "$(orgs_of alice mart.reconciliation)" "trusts 
 
 ncc_it_sql "DELETE FROM ref.trust_role WHERE role_name = '${p}_grp_b' AND org_code = 'RCC'"
 assert_eq "RBB,RCC" "$(orgs_of bob core.cost_line)" "a mapping change takes effect only when applied"
-assert_eq "12" "$(ncc_it_sql "SELECT ref.apply_trust_roles()")" \
-    "ref.apply_trust_roles() after the change rewrites the changed group's 6 policies (drop + create)"
+assert_eq "14" "$(ncc_it_sql "SELECT ref.apply_trust_roles()")" \
+    "ref.apply_trust_roles() after the change rewrites the changed group's 7 policies (drop + create)"
 assert_eq "RBB" "$(orgs_of bob core.cost_line)" "after applying, the group reads RBB only"
 assert_eq "RAA" "$(orgs_of alice core.cost_line)" "the other group is unchanged"
 
