@@ -365,6 +365,17 @@ async function checkPageBasics(page) {
   }));
   if (ids.every(Boolean)) ok("inputs #files and #reference take several files");
   else notOk("inputs #files and #reference", JSON.stringify(ids));
+  /* what the page says it knows is what the module has built in: every kind of schemas/ and
+   * every reference CSV of fixtures/reference/ */
+  const kinds = fs.readdirSync(path.join(ROOT, "schemas")).filter((n) => n.endsWith(".json"))
+    .map((n) => JSON.parse(fs.readFileSync(path.join(ROOT, "schemas", n), "utf8")).kind).filter(Boolean).sort();
+  const refs = fs.readdirSync(path.join(ROOT, "fixtures/reference")).filter((n) => n.endsWith(".csv")).sort();
+  const shown = await page.evaluate(() => ({
+    kinds: Array.from(document.querySelectorAll("#kinds strong")).map((e) => e.textContent).sort(),
+    refs: document.getElementById("reference-names").textContent }));
+  if (shown.kinds.join() === kinds.join() && shown.refs === ": " + refs.join(", "))
+    ok(`the page lists the built-in kinds (${kinds.join(", ")}) and reference CSVs (${refs.length})`);
+  else notOk("the page lists the built-in kinds and reference CSVs", JSON.stringify(shown));
 }
 
 async function cancelCase(page, file) {
