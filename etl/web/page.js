@@ -169,8 +169,10 @@
 
   /* ---- a run ----------------------------------------------------------------------- */
 
+  /* The live region: changed only when its words change, so that a screen reader does not
+   * announce the same words again at every progress message. */
   function status(text) {
-    $("status").textContent = text;
+    if ($("status").textContent !== text) $("status").textContent = text;
   }
 
   function begin() {
