@@ -378,6 +378,28 @@ async function checkPageBasics(page) {
   else notOk("the page lists the built-in kinds and reference CSVs", JSON.stringify(shown));
 }
 
+/* Reference data the library refuses: the page ends "failed" with the library's own message,
+ * the one ncc-validate prints before it exits 70 (apart from the directory), not a report. */
+async function badReferenceCase(page) {
+  const dir = path.join(args.work, "bad-reference");
+  fs.mkdirSync(dir, { recursive: true });
+  const src = path.join(ROOT, "fixtures/reference");
+  for (const n of fs.readdirSync(src)) fs.copyFileSync(path.join(src, n), path.join(dir, n));
+  const bad = path.join(dir, "technology_alias.csv");
+  const text = fs.readFileSync(bad, "utf8");
+  fs.writeFileSync(bad, text + (text.endsWith("\n") ? "" : "\n") + "MTG998,NOPE1\n");
+  const ledger = path.join(ROOT, "fixtures/demo/ledger_202324.csv");
+  const web = await runPage(page, [ledger], { reference: [bad] });
+  await page.evaluate(() => { document.getElementById("reference").value = ""; });
+  const cli = spawnSync(args.validate, ["--reference", dir, ledger], { encoding: "utf8", env: { ...process.env, NCC_CONFIG: "/dev/null" } });
+  const tail = (m) => (m || "").replace(/^[^]*?technology_alias\.csv" /, "").trim();
+  const label = "reference data the library refuses";
+  if (cli.status !== 70 || !tail(cli.stderr).startsWith("line ")) return notOk(label, "ncc-validate: " + cli.status + " " + cli.stderr);
+  if (web.state !== "failed" || tail(web.error) !== tail(cli.stderr))
+    return notOk(label, `the page: ${web.state} ${web.error} / ncc-validate: ${cli.stderr}`);
+  ok(label + ": the page fails with ncc-validate's message (" + tail(web.error) + ")");
+}
+
 async function cancelCase(page, file) {
   await page.evaluate(() => { document.getElementById("files").value = ""; document.documentElement.dataset.state = "idle"; });
   await (await page.$("#files")).uploadFile(file);
@@ -466,6 +488,7 @@ async function compareAll(page, gen, ref, prefix) {
         if (shipped.state === "done" && firstDifference(withoutPaths(shipped.report), withoutPaths(newer.report)))
           ok("control: the comparison tells the shipped reference data from the newer");
         else notOk("control", "no difference found where one must be");
+        await badReferenceCase(page);
         await cancelCase(page, gen.slow);
         await compare(page, [path.join(ROOT, "fixtures/demo/cost_RAA_202324_APC.csv")], "a check after a cancelled one");
       }
