@@ -321,11 +321,6 @@ GRANT EXECUTE ON FUNCTION mart.refresh_adoption() TO ncc_loader;
 -- and the view); per-trust roles read their own triangulation rows and stalled pairs, never the
 -- national dashboard; the loader writes through mart.refresh_adoption().
 
--- The loader rewrites ref.resource_impact with the other reference tables on every run
--- (warehouse/refload.c); 009 granted it SELECT only, so a loader login role without
--- ownership failed there ("permission denied for table resource_impact").
-GRANT SELECT, INSERT, UPDATE, DELETE ON ref.resource_impact TO ncc_loader;
-
 GRANT USAGE ON SCHEMA mart TO ncc_trust;
 DO $rls$
 DECLARE

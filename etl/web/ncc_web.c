@@ -213,46 +213,24 @@ EMSCRIPTEN_KEEPALIVE int ncc_web_check(const char *name, double size)
     return rc < 0 ? failed("out of memory while checking the file") : 0;
 }
 
-static bool is_kind(const ncc_file_result *r, const char *kind)
+/* A ledger failure added after the rows were read: to the rejects CSV too. */
+static void ledger_reject(void *ctx, const ncc_file_result *res, const ncc_kept_issue *ki)
 {
-    return r->schema && strcmp(r->schema->kind, kind) == 0;
+    (void)ctx;
+    ncc_issue is = {ki->code, 0, ki->column, ki->message};
+    ncc_rejects_write(run.rejects, res->path, &is);
 }
 
 /*
  * After the last file: ledger files checked in the same run hold the ledger
  * rows each cost file's totals must match (contract 2.2), exactly as
- * ncc-validate does; the failures go to the rejects CSV too, which is then
- * complete. Returns 0, or -1 when out of memory.
+ * ncc-validate does (ncc_ledger_check_files); the failures go to the rejects
+ * CSV too, which is then complete. Returns 0, or -1 when out of memory.
  */
 EMSCRIPTEN_KEEPALIVE int ncc_web_finish(void)
 {
-    int nledger = 0;
-    for (int i = 0; i < run.nresults; i++)
-        if (is_kind(&run.results[i], "ledger") && !run.results[i].nfile_errors)
-            nledger += run.results[i].ntotals;
-    if (nledger) {
-        ncc_total *ledger = calloc((size_t)nledger, sizeof *ledger);
-        if (!ledger)
-            return failed("out of memory");
-        int n = 0;
-        for (int i = 0; i < run.nresults; i++)
-            if (is_kind(&run.results[i], "ledger") && !run.results[i].nfile_errors)
-                for (int t = 0; t < run.results[i].ntotals; t++)
-                    ledger[n++] = run.results[i].totals[t];
-        for (int i = 0; i < run.nresults; i++) {
-            ncc_file_result *r = &run.results[i];
-            if (!is_kind(r, "cost"))
-                continue;
-            int before = r->nfile_errors;
-            ncc_ledger_check(r, ledger, n, run.tolerance);
-            for (int k = before; k < r->nfile_errors; k++) {
-                const ncc_kept_issue *ki = &r->file_errors[k];
-                ncc_issue is = {ki->code, 0, ki->column, ki->message};
-                ncc_rejects_write(run.rejects, r->path, &is);
-            }
-        }
-        free(ledger);
-    }
+    if (ncc_ledger_check_files(run.results, run.nresults, run.tolerance, ledger_reject, NULL) < 0)
+        return failed("out of memory");
     int rc = ncc_rejects_close(run.rejects);
     run.rejects = NULL;
     return rc < 0 ? failed("cannot write the rejects CSV") : 0;
