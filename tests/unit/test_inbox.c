@@ -129,16 +129,19 @@ Test(inbox, kind_order)
     cr_assert_eq(ncc_inbox_phase_of("cost"), NCC_INBOX_COST);
     cr_assert_eq(ncc_inbox_phase_of("nhssc"), NCC_INBOX_NHSSC);
     cr_assert_eq(ncc_inbox_phase_of("supplier"), NCC_INBOX_SUPPLIER);
+    cr_assert_eq(ncc_inbox_phase_of("qart"), NCC_INBOX_QART);
     cr_assert_eq(ncc_inbox_phase_of(NULL), NCC_INBOX_UNKNOWN);
     cr_assert_eq(ncc_inbox_phase_of("reference"), NCC_INBOX_UNKNOWN);
     cr_assert(NCC_INBOX_LEDGER < NCC_INBOX_COST && NCC_INBOX_COST < NCC_INBOX_NHSSC &&
-              NCC_INBOX_NHSSC < NCC_INBOX_SUPPLIER && NCC_INBOX_SUPPLIER < NCC_INBOX_UNKNOWN);
+              NCC_INBOX_NHSSC < NCC_INBOX_SUPPLIER && NCC_INBOX_SUPPLIER < NCC_INBOX_QART &&
+              NCC_INBOX_QART < NCC_INBOX_UNKNOWN);
 }
 
 Test(inbox, scan_orders_by_the_kind_in_the_header_then_by_name)
 {
     /* names chosen to sort against the kind order: only the header can put them right */
     demo("supplier_return_2023_24.csv", "a_supplier.csv");
+    demo("qart_2024_25_q1.csv", "0_qart.csv");
     demo("nhssc_extract_2023_24.csv", "b_nhssc.csv");
     demo("cost_RAA_202324_OP.csv", "d_cost.csv");
     demo("cost_RCC_202324_APC.csv.gz", "c_cost.csv.gz");
@@ -148,7 +151,7 @@ Test(inbox, scan_orders_by_the_kind_in_the_header_then_by_name)
     ncc_inbox in;
     cr_assert_eq(ncc_inbox_scan(inbox, 0, &vcfg, &in), 0);
     cr_assert_str_eq(listing(&in), "z_ledger.csv:0 c_cost.csv.gz:1 d_cost.csv:1 b_nhssc.csv:2 "
-                                   "a_supplier.csv:3 0_unknown.csv:4 B_empty.csv:4");
+                                   "a_supplier.csv:3 0_qart.csv:4 0_unknown.csv:5 B_empty.csv:5");
     char path[512];
     snprintf(path, sizeof path, "%s/z_ledger.csv", inbox);
     cr_assert_str_eq(in.files[0].path, path);

@@ -30,8 +30,8 @@ bool ncc_inbox_name_ignored(const char *name)
 
 ncc_inbox_phase ncc_inbox_phase_of(const char *kind)
 {
-    static const char *const order[] = {"ledger", "cost", "nhssc", "supplier"};
-    for (int i = 0; kind && i < 4; i++)
+    static const char *const order[] = {"ledger", "cost", "nhssc", "supplier", "qart"};
+    for (int i = 0; kind && i < (int)(sizeof order / sizeof order[0]); i++)
         if (strcmp(kind, order[i]) == 0)
             return (ncc_inbox_phase)i;
     return NCC_INBOX_UNKNOWN;

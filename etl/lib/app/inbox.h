@@ -7,7 +7,7 @@
  * Taken: regular files whose name does not start with '.' or end in .part or .tmp (still
  * being written: the sender renames them when complete) and that were modified at least
  * min_age seconds ago. Order: by kind, read from the header (ledger, cost, NHSSC, supplier,
- * then files of no known kind), by name (strcmp) within a kind. The reference data comes
+ * QART, then files of no known kind), by name (strcmp) within a kind. The reference data comes
  * before all of them, from --reference, not from the inbox.
  *
  * Errors files: while a file loads, its errors go to QUARANTINE/.NAME.errors.csv.PID.tmp
@@ -35,6 +35,7 @@ typedef enum ncc_inbox_phase {
     NCC_INBOX_COST,
     NCC_INBOX_NHSSC,
     NCC_INBOX_SUPPLIER,
+    NCC_INBOX_QART,
     NCC_INBOX_UNKNOWN, /* no known kind (they end quarantined) */
     NCC_INBOX_NPHASES
 } ncc_inbox_phase;
@@ -54,7 +55,7 @@ typedef struct ncc_inbox {
 /* Whether a name is never taken: hidden, *.part or *.tmp. */
 bool ncc_inbox_name_ignored(const char *name);
 
-/* The phase of a kind name ("ledger", "cost", "nhssc", "supplier"); NULL or another name:
+/* The phase of a kind name ("ledger", "cost", "nhssc", "supplier", "qart"); NULL or another name:
  * NCC_INBOX_UNKNOWN. */
 ncc_inbox_phase ncc_inbox_phase_of(const char *kind);
 

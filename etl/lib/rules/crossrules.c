@@ -8,18 +8,20 @@
  *   rule_nhssc     nhssc     npc or gtin, credit signs, customer organisation,
  *                            product -> technology and units, fin_year (§2.3)
  *   rule_supplier  supplier  organisation, fin_year of the period (§2.4)
+ *   rule_qart      qart      the trust of the provider site, the HIN's replace key (§2.5)
  *
  * They run after the field checks (check.c) and before the duplicate-key check
  * (validate.c), on values already canonical; a column is used only when ok() (present,
  * non-empty, no error in this row). A rule reports with ncc_pass_report and marks
  * p->bad for a column it finds wrong.
  *
- * A new kind's rule (e.g. qart's): its ncc_rule bit in schema.h and its name in
+ * A new kind's rule: its ncc_rule bit in schema.h and its name in
  * schema.c's table (then listed in schemas/<kind>.json); the columns it uses in
  * ncc_rule_cols (validate_int.h), resolved in ncc_pass_bind_rules below; a
  * rule_<kind> here, called from ncc_pass_apply_rules when one of its bits is set. A
  * rule shared by kinds (the organisation of a trust or site code, contract 2.3, is
- * also qart's) is a helper here that each kind's function calls with its columns.
+ * also qart's: org_of_site) is a helper here that each kind's function calls with
+ * its columns.
  */
 #include <string.h>
 
@@ -98,6 +100,9 @@ void ncc_pass_bind_rules(ncc_pass *p)
     rc->period = col(p, "period");
     if (rc->value < 0)
         rc->value = col(p, "value_ex_vat");
+    rc->site = col(p, "provider_ods");
+    rc->hin = col(p, "hin");
+    rc->hin_key = col(p, "hin_key");
 }
 
 /* ---- cost ---- */
@@ -189,12 +194,13 @@ static void nhssc_credit_sign(ncc_pass *p)
     }
 }
 
-/* The organisation: customer_ods when the organisation reference lists it (or there
- * is none and it is not a 5-character site code), else its first 3 characters. */
-static void nhssc_customer_org(ncc_pass *p)
+/* The organisation (contract 2.3) of the trust or site code in column src, into
+ * org_code: the code when the organisation reference lists it (or there is none and
+ * it is not a 5-character site code), else its first 3 characters. */
+static void org_of_site(ncc_pass *p, int src)
 {
     const ncc_rule_cols *rc = &p->rc;
-    const ncc_value *cu = &p->v[rc->cust];
+    const ncc_value *cu = &p->v[src];
     size_t n = cu->len;
     if (ncc_refdata_has_organisations(p->cfg->ref)) {
         if (!ncc_refdata_organisation_known(p->cfg->ref, cu->s, cu->len) && cu->len == 5)
@@ -245,7 +251,7 @@ static void rule_nhssc(ncc_pass *p)
     if (rules & NCC_RULE_CREDIT_SIGN)
         nhssc_credit_sign(p);
     if ((rules & NCC_RULE_CUSTOMER_ORG) && ok(p, rc->cust))
-        nhssc_customer_org(p);
+        org_of_site(p, rc->cust);
     if (rules & NCC_RULE_PRODUCT_TECHNOLOGY)
         nhssc_product_technology(p);
     if ((rules & NCC_RULE_FIN_YEAR_OF_DATE) && ok(p, rc->date))
@@ -264,6 +270,26 @@ static void rule_supplier(ncc_pass *p)
         put_fin_year(p, rc->fy, (int)p->v[rc->period].i);
 }
 
+/* ---- qart ---- */
+
+/* The trust of the provider site (as for NHSSC customers), and the network's name
+ * upper-cased as the key a re-sent return replaces by. */
+static void rule_qart(ncc_pass *p)
+{
+    const ncc_rule_cols *rc = &p->rc;
+    unsigned rules = p->schema->rules;
+    if ((rules & NCC_RULE_SITE_ORG) && ok(p, rc->site))
+        org_of_site(p, rc->site);
+    if ((rules & NCC_RULE_HIN_KEY) && ok(p, rc->hin)) {
+        const ncc_value *h = &p->v[rc->hin];
+        char *a = (char *)ncc_pass_arena_put(p, h->s, h->len);
+        if (a) {
+            ncc_upcase_ascii(a, h->len);
+            ncc_value_set(&p->v[rc->hin_key], a, h->len);
+        }
+    }
+}
+
 /* ---- dispatch ---- */
 
 void ncc_pass_apply_rules(ncc_pass *p)
@@ -276,4 +302,6 @@ void ncc_pass_apply_rules(ncc_pass *p)
         rule_nhssc(p);
     if (rules & (NCC_RULE_ORG_IS_CUSTOMER | NCC_RULE_FIN_YEAR_OF_PERIOD))
         rule_supplier(p);
+    if (rules & (NCC_RULE_SITE_ORG | NCC_RULE_HIN_KEY))
+        rule_qart(p);
 }

@@ -294,6 +294,109 @@ ncc_parse_result ncc_fin_year_parse(const char *s, size_t len, int *start_year)
     return NCC_PARSE_OK;
 }
 
+ncc_parse_result ncc_quarter_parse(const char *s, size_t len, int *quarter)
+{
+    if (len == 2 && (s[0] == 'Q' || s[0] == 'q')) {
+        s++;
+        len--;
+    }
+    if (len != 1 || s[0] < '1' || s[0] > '4')
+        return NCC_PARSE_BAD;
+    *quarter = s[0] - '0';
+    return NCC_PARSE_OK;
+}
+
+int ncc_quarter_of_month(int month)
+{
+    return month >= 4 ? (month - 4) / 3 + 1 : 4;
+}
+
+static const char *const stage_names[NCC_QART_STAGES] = {
+    "No information", "Knowledge", "Interest", "Decision", "Implementation", "Adoption",
+};
+
+const char *ncc_qart_stage_name(int stage)
+{
+    return stage >= 0 && stage < NCC_QART_STAGES ? stage_names[stage] : NULL;
+}
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* The stage whose name s[0..len) is (case-insensitive, one blank or more between the
+ * words of "No information"), or -1. */
+static int stage_of_name(const char *s, size_t len)
+{
+    for (int k = 0; k < NCC_QART_STAGES; k++) {
+        const char *n = stage_names[k];
+        size_t i = 0;
+        while (*n && i < len) {
+            if (*n == ' ') {
+                if (!is_blank(s[i]))
+                    break;
+                while (i < len && is_blank(s[i]))
+                    i++;
+                n++;
+                continue;
+            }
+            char c = s[i];
+            if (c >= 'A' && c <= 'Z')
+                c = (char)(c - 'A' + 'a');
+            char w = *n >= 'A' && *n <= 'Z' ? (char)(*n - 'A' + 'a') : *n;
+            if (c != w)
+                break;
+            n++;
+            i++;
+        }
+        if (!*n && i == len)
+            return k;
+    }
+    return -1;
+}
+
+ncc_stage_result ncc_qart_stage_parse(const char *s, size_t len, int *stage, int *named)
+{
+    if (len == 0)
+        return NCC_STAGE_BAD;
+    if (s[0] < '0' || s[0] > '9') {
+        int k = stage_of_name(s, len);
+        if (k < 0)
+            return NCC_STAGE_BAD;
+        *stage = k;
+        return NCC_STAGE_OK;
+    }
+    if (s[0] > '5' || (len > 1 && s[1] >= '0' && s[1] <= '9'))
+        return NCC_STAGE_BAD;
+    int num = s[0] - '0';
+    size_t i = 1;
+    if (i == len) {
+        *stage = num;
+        return NCC_STAGE_OK;
+    }
+    /* the separator: ':' or '-' with blanks around it, or blanks alone */
+    size_t start = i;
+    while (i < len && is_blank(s[i]))
+        i++;
+    if (i < len && (s[i] == ':' || s[i] == '-')) {
+        i++;
+        while (i < len && is_blank(s[i]))
+            i++;
+    } else if (i == start) {
+        return NCC_STAGE_BAD; /* "5Adoption" */
+    }
+    int k = i < len ? stage_of_name(s + i, len - i) : -1;
+    if (k < 0)
+        return NCC_STAGE_BAD;
+    *stage = num;
+    if (k != num) {
+        *named = k;
+        return NCC_STAGE_CONTRADICTS;
+    }
+    return NCC_STAGE_OK;
+}
+
 int ncc_fin_year_of(int year, int month)
 {
     return (month >= 1 && month <= 3) ? year - 1 : year;

@@ -59,6 +59,29 @@ int ncc_fin_year_of(int year, int month);
 /* Writes the 6-character FY text ("202324") for a start year, NUL-terminated. */
 void ncc_fin_year_format(int start_year, char out[7]);
 
+/* Quarter of a financial year (contract 2.5): "1".."4" or "Q1".."Q4" (either case);
+ * Q1 = April-June ... Q4 = January-March. */
+ncc_parse_result ncc_quarter_parse(const char *s, size_t len, int *quarter);
+/* The quarter (1..4) of the financial year a calendar month (1..12) falls in. */
+int ncc_quarter_of_month(int month);
+
+/*
+ * QART stage of adoption (contract 2.5, MTFM policy para 79): a number "0".."5",
+ * a stage name, or number and name ("5: Adoption", "5 - Adoption", "5 Adoption"),
+ * case-insensitive, blanks around the separator allowed.
+ */
+#define NCC_QART_STAGES 6
+typedef enum ncc_stage_result {
+    NCC_STAGE_OK = 0,
+    NCC_STAGE_BAD = -1,        /* not a stage */
+    NCC_STAGE_CONTRADICTS = -2 /* a number and a name of different stages; *stage = the number,
+                                  *named = the name's stage */
+} ncc_stage_result;
+ncc_stage_result ncc_qart_stage_parse(const char *s, size_t len, int *stage, int *named);
+/* "No information", "Knowledge", "Interest", "Decision", "Implementation", "Adoption";
+ * NULL out of range. */
+const char *ncc_qart_stage_name(int stage);
+
 /* ODS code: 3..5 upper-case ASCII letters or digits. */
 bool ncc_ods_valid(const char *s, size_t len);
 

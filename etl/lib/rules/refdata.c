@@ -355,6 +355,64 @@ static int load_organisations(ncc_refdata *r, char *err, size_t errlen)
     return rc < 0 ? -1 : 0;
 }
 
+/* One amount of resource_impact.csv: empty, or money with at most 4 decimals. */
+static bool ri_money_ok(const char *s, size_t len)
+{
+    ncc_money m;
+    return len == 0 || ncc_money_parse(s, len, &m) == NCC_PARSE_OK;
+}
+
+/* resource_impact.csv (optional): one row per canonical technology id of technology.csv,
+ * a group name, and amounts that are exact money (checked here, stored by refload). */
+static int load_resource_impact(ncc_refdata *r, char *err, size_t errlen)
+{
+    static const char *const cols[] = {"technology_id",        "ria_group",
+                                       "current_practice_cost", "future_practice_cost",
+                                       "resource_impact",       "saving_per_patient"};
+    char *path = join(r->dir, "resource_impact.csv");
+    ref_file f;
+    ncc_csv_record rec;
+    ncc_strmap *seen = ncc_strmap_new(1, REF_MAX_ROWS);
+    int rc = seen ? ref_open(&f, path, cols, 6, 2, true, err, errlen) : -1;
+    if (!seen)
+        seterr(err, errlen, "out of memory");
+    while (rc > 0 && (rc = ref_next(&f, &rec, err, errlen)) > 0) {
+        size_t len, glen;
+        const char *id = val(&f, &rec, 0, &len);
+        const tech_entry *t = ncc_strmap_get(r->tech, id, len);
+        int g = f.col[1];
+        glen = g < rec.nkept ? rec.len[g] : 0;
+        bool created = false;
+        if (!t || strlen(t->id) != len || memcmp(t->id, id, len) != 0) {
+            seterr(err, errlen, "reference data \"%s\" line %ld: technology_id \"%.30s\" must be a technology id of technology.csv (not an alias)",
+                   path, f.line, id);
+            rc = -1;
+        } else if (glen == 0 || glen > 200) {
+            seterr(err, errlen, "reference data \"%s\" line %ld: ria_group must be 1 to 200 characters",
+                   path, f.line);
+            rc = -1;
+        } else if (!ncc_strmap_upsert(seen, id, len, &created) || !created) {
+            seterr(err, errlen, "reference data \"%s\" line %ld: technology_id \"%.30s\" is listed twice",
+                   path, f.line, id);
+            rc = -1;
+        }
+        for (int i = 2; rc > 0 && i < 6; i++) {
+            size_t mlen;
+            const char *m = val(&f, &rec, i, &mlen);
+            if (!ri_money_ok(m, mlen)) {
+                seterr(err, errlen, "reference data \"%s\" line %ld: %s \"%.30s\" must be an amount such as 2450.00 (at most 4 decimals) or empty",
+                       path, f.line, cols[i], m);
+                rc = -1;
+            }
+        }
+    }
+    if (seen)
+        ref_close(&f);
+    ncc_strmap_free(seen);
+    free(path);
+    return rc < 0 ? -1 : 0;
+}
+
 ncc_refdata *ncc_refdata_load(const char *dir, char *err, size_t errlen)
 {
     if (!dir)
@@ -383,7 +441,7 @@ ncc_refdata *ncc_refdata_load(const char *dir, char *err, size_t errlen)
     }
     if (load_technology(r, err, errlen) < 0 || load_alias(r, err, errlen) < 0 ||
         load_products(r, err, errlen) < 0 || load_procedures(r, err, errlen) < 0 ||
-        load_organisations(r, err, errlen) < 0) {
+        load_organisations(r, err, errlen) < 0 || load_resource_impact(r, err, errlen) < 0) {
         ncc_refdata_free(r);
         return NULL;
     }

@@ -1,7 +1,9 @@
 /*
  * refdata.h - reference data of contract section 3, read from the CSVs of
  * a reference directory: technology.csv, technology_alias.csv,
- * product_map.csv, procedure_map.csv and (optional) organisation.csv.
+ * product_map.csv, procedure_map.csv and (optional) organisation.csv and
+ * resource_impact.csv (checked here: canonical technology ids listed once, exact
+ * amounts; only the warehouse keeps its figures, in ref.resource_impact).
  *
  * Lines whose first value starts with '#' are comments (used to mark the
  * shipped illustrative maps). Identifiers are trimmed and upper-cased; OPCS

@@ -62,6 +62,7 @@ static const struct {
     {"period", NCC_TYPE_PERIOD, NCC_E_DATE},      {"gtin", NCC_TYPE_GTIN, NCC_E_CODE},
     {"opcs", NCC_TYPE_OPCS, NCC_E_CODE},          {"bool", NCC_TYPE_BOOL, NCC_E_CODE},
     {"technology", NCC_TYPE_TECHNOLOGY, NCC_E_UNKNOWN_TECHNOLOGY},
+    {"quarter", NCC_TYPE_QUARTER, NCC_E_CODE},    {"stage", NCC_TYPE_STAGE, NCC_E_CODE},
 };
 
 static const struct {
@@ -76,6 +77,8 @@ static const struct {
     {"fin_year_of_date", NCC_RULE_FIN_YEAR_OF_DATE},
     {"org_is_customer", NCC_RULE_ORG_IS_CUSTOMER},
     {"fin_year_of_period", NCC_RULE_FIN_YEAR_OF_PERIOD},
+    {"site_org", NCC_RULE_SITE_ORG},
+    {"hin_key", NCC_RULE_HIN_KEY},
 };
 
 static const struct {
@@ -194,10 +197,12 @@ static int parse_column(json_object *jc, ncc_column *c, const char *file, char *
         c->has_min_value = true;
         c->min_value = json_object_get_int64(v);
     }
-    /* codes are upper-cased (contract section 2); text only when asked */
+    /* codes are upper-cased (contract section 2); text only when asked; a QART stage is
+     * read case-insensitively and stored as its number, so messages quote it as written */
     c->upper = jbool(jc, "upper") ||
                !(c->type == NCC_TYPE_TEXT || c->type == NCC_TYPE_MONEY || c->type == NCC_TYPE_INT ||
-                 c->type == NCC_TYPE_DATE || c->type == NCC_TYPE_PERIOD);
+                 c->type == NCC_TYPE_DATE || c->type == NCC_TYPE_PERIOD ||
+                 c->type == NCC_TYPE_STAGE);
     c->aliases = jstrings(jc, "aliases", &c->naliases, true);
     c->values = jstrings(jc, "values", &c->nvalues, false);
     if (c->type == NCC_TYPE_ENUM && c->nvalues == 0) {

@@ -33,7 +33,9 @@ typedef enum ncc_type {
     NCC_TYPE_GTIN,
     NCC_TYPE_OPCS,
     NCC_TYPE_BOOL,
-    NCC_TYPE_TECHNOLOGY
+    NCC_TYPE_TECHNOLOGY,
+    NCC_TYPE_QUARTER, /* 1-4 or Q1-Q4, stored 1-4 */
+    NCC_TYPE_STAGE    /* QART stage 0-5 by number, name or both, stored 0-5 */
 } ncc_type;
 
 typedef enum ncc_rule {
@@ -44,7 +46,9 @@ typedef enum ncc_rule {
     NCC_RULE_PRODUCT_TECHNOLOGY = 1 << 4,/* nhssc: product -> technology, units */
     NCC_RULE_FIN_YEAR_OF_DATE = 1 << 5,  /* nhssc: fin_year from invoice_date */
     NCC_RULE_ORG_IS_CUSTOMER = 1 << 6,   /* supplier: org = customer_ods */
-    NCC_RULE_FIN_YEAR_OF_PERIOD = 1 << 7 /* supplier: fin_year from period */
+    NCC_RULE_FIN_YEAR_OF_PERIOD = 1 << 7,/* supplier: fin_year from period */
+    NCC_RULE_SITE_ORG = 1 << 8,          /* qart: org (the trust) from provider_ods */
+    NCC_RULE_HIN_KEY = 1 << 9            /* qart: hin_key = hin upper-cased */
 } ncc_rule;
 
 typedef struct ncc_column {

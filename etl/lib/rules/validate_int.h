@@ -53,6 +53,7 @@ typedef struct ncc_rule_cols {
     int resource, tech, opcs, count;                               /* cost */
     int npc, gtin, credit, qty, value, cust, org, units, fy, date; /* nhssc */
     int period;                                                    /* supplier */
+    int site, hin, hin_key;                                        /* qart */
 } ncc_rule_cols;
 
 /* The state of one pass over one file. Borrowed: cfg, sink, res (filled), schema. */
@@ -266,7 +267,7 @@ static inline bool ncc_pass_check_field_fast(const ncc_pass *p, const ncc_column
         break; /* cost lines decide in the MTFM rule */
     }
     default:
-        return false;
+        return false; /* types without a fast path (quarter, stage): the full check */
     }
     ncc_value_set(v, s, len);
     return true;

@@ -17,7 +17,7 @@
 #include "rules/schema.h"
 #include "reading/source.h"
 
-typedef enum norm { N_TEXT, N_ID, N_OPCS, N_DATE, N_COUNT1 } norm;
+typedef enum norm { N_TEXT, N_ID, N_OPCS, N_DATE, N_COUNT1, N_MONEY } norm;
 
 typedef struct ref_column {
     const char *name;
@@ -44,6 +44,10 @@ static const ref_table tables[] = {
      {{"opcs_procedure", N_OPCS}, {"technology_id", N_ID}}, 2},
     {"organisation.csv", "ref.organisation", true,
      {{"org_code", N_ID}, {"name", N_TEXT}, {"region", N_TEXT}, {"icb_code", N_ID}}, 4},
+    {"resource_impact.csv", "ref.resource_impact", true,
+     {{"technology_id", N_ID}, {"ria_group", N_TEXT}, {"current_practice_cost", N_MONEY},
+      {"future_practice_cost", N_MONEY}, {"resource_impact", N_MONEY},
+      {"saving_per_patient", N_MONEY}}, 6},
 };
 
 /* Normalise one value into out (NULL when empty). */
@@ -76,6 +80,14 @@ static const char *normalise(norm how, char *s, size_t len, char *out, size_t *o
         int y, m, d;
         if (ncc_date_parse(s, len, &y, &m, &d) == NCC_PARSE_OK) {
             *outlen = (size_t)snprintf(out, 16, "%04d-%02d-%02d", y, m, d);
+            return out;
+        }
+        break;
+    }
+    case N_MONEY: {
+        ncc_money m;
+        if (ncc_money_parse(s, len, &m) == NCC_PARSE_OK) {
+            *outlen = ncc_money_format(m, out, NCC_MONEY_BUFSIZE);
             return out;
         }
         break;
@@ -132,7 +144,7 @@ static int load_table(PGconn *c, const char *dir, const ref_table *t, int *db_fa
             continue;
         for (int i = 0; i < t->ncols; i++) {
             int f = field_of[i];
-            char out[32];
+            char out[NCC_MONEY_BUFSIZE];
             size_t olen = 0;
             const char *v = NULL;
             if (f >= 0 && f < rec.nkept)
@@ -174,6 +186,7 @@ int ncc_refload(PGconn *c, const char *dir, int *db_failed, char *err, size_t er
     PGresult *res = PQexec(c, "BEGIN; SET CONSTRAINTS ALL DEFERRED; "
                               "DELETE FROM ref.technology_alias; DELETE FROM ref.product_map; "
                               "DELETE FROM ref.procedure_map; DELETE FROM ref.organisation; "
+                              "DELETE FROM ref.resource_impact; "
                               "DELETE FROM ref.technology");
     int rc = -1;
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
