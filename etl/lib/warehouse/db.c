@@ -610,6 +610,31 @@ fail_msg:
     return -1;
 }
 
+/* After a run that applied migrations: public.ncc_after_migrate(), when a migration defined
+ * it (sql/012_citus_layout.sql), in its own transaction under the migration lock, so that the
+ * tables a later migration added get their policies and, under Citus, their placement. */
+static int after_migrate(PGconn *c, char *err, size_t errlen)
+{
+    char msg[1024], value[512];
+    bool isnull;
+    if (begin_locked(c, msg, sizeof msg) != 0 ||
+        query_value(c, "SELECT pg_catalog.to_regprocedure('public.ncc_after_migrate()')", 0, NULL,
+                    value, sizeof value, &isnull, msg, sizeof msg) != 0)
+        goto fail;
+    if (!isnull && query_value(c, "SELECT public.ncc_after_migrate()", 0, NULL, value,
+                               sizeof value, &isnull, msg, sizeof msg) != 0)
+        goto fail;
+    if (!isnull)
+        ncc_debug("after the migrations: %s", value);
+    if (commit(c, msg, sizeof msg) != 0)
+        goto fail;
+    return 0;
+fail:
+    rollback(c);
+    set_err(err, errlen, "public.ncc_after_migrate() failed: %s", msg);
+    return -1;
+}
+
 int ncc_db_migrate(PGconn *c, const char *sql_dir, int *applied, char *err, size_t errlen)
 {
     migration *m = NULL;
@@ -655,6 +680,8 @@ int ncc_db_migrate(PGconn *c, const char *sql_dir, int *applied, char *err, size
             goto done;
         count += done;
     }
+    if (count > 0 && after_migrate(c, err, errlen) != 0)
+        goto done;
     rc = 0;
 done:
     PQclear(r);
