@@ -5,8 +5,8 @@
 -- subquery as the querying role (005, 007, 009). Citus refuses a policy with a subquery on a
 -- distributed table, and moving the subquery into a function makes PostgreSQL call it for every
 -- row scanned (a trust's 500,000 of 2M rows took 60 to 96 s instead of 0.5 s). Instead,
--- ref.apply_trust_roles() writes, on every core table, one policy per role mapped in
--- ref.trust_role:
+-- ref.apply_trust_roles() writes, on every core table (and every mart table with row-level
+-- security and an org_code), one policy per role mapped in ref.trust_role:
 --     CREATE POLICY trust_read_<hash of the role> ON core.t FOR SELECT TO that_role
 --         USING (org_code = ANY ('{RXX,RYY}'::varchar[]))
 -- A constant comparison on org_code, the distribution column: no per-row function call, the
@@ -49,7 +49,9 @@ DECLARE
 BEGIN
     FOR t IN
         SELECT c.oid::regclass FROM pg_catalog.pg_class c
-        WHERE c.relnamespace = 'core'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+        WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+          AND (c.relnamespace = 'core'::regnamespace
+               OR (c.relnamespace = 'mart'::regnamespace AND c.relrowsecurity))
           AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
                       WHERE a.attrelid = c.oid AND a.attname = 'org_code' AND NOT a.attisdropped)
         ORDER BY c.oid::regclass::text
@@ -84,7 +86,8 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ref.apply_trust_roles() IS
-    'Writes the per-trust row-level security policies of every core table from ref.trust_role: one '
+    'Writes the per-trust row-level security policies of every core table (and mart table under '
+    'row-level security) from ref.trust_role: one '
     'policy per mapped role that exists, FOR SELECT TO that role, USING org_code = ANY (its '
     'organisations); drops those of roles no longer mapped. Called by the trigger on ref.trust_role '
     'and after migrations; returns the number of policies dropped or created (0 when up to date).';

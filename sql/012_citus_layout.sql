@@ -54,7 +54,7 @@ BEGIN
     END IF;
     SELECT string_agg(format('%s on %s', pol.polname, pol.polrelid::regclass), ', ') INTO bad
     FROM pg_catalog.pg_policy pol JOIN pg_catalog.pg_class c ON c.oid = pol.polrelid
-    WHERE c.relnamespace = 'core'::regnamespace
+    WHERE c.relnamespace IN ('core'::regnamespace, 'mart'::regnamespace)
       AND (pol.polqual::text LIKE '%{SUBLINK%' OR coalesce(pol.polwithcheck::text, '') LIKE '%{SUBLINK%');
     IF bad IS NOT NULL THEN
         RAISE EXCEPTION 'row-level security policies with a subquery cannot be distributed: %', bad
