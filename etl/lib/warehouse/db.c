@@ -31,8 +31,7 @@
 
 /* ---- messages ------------------------------------------------------------------------ */
 
-/* Rewrite s in place as one line: runs of whitespace become one space, ends trimmed. */
-static void one_line(char *s)
+void ncc_db_one_line(char *s)
 {
     char *w = s;
     bool space = false;
@@ -60,7 +59,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
-    one_line(err);
+    ncc_db_one_line(err);
 }
 
 /*
@@ -85,7 +84,7 @@ static const char *conn_error(const PGconn *c, char *buf, size_t len)
     }
     if (!buf[0])
         snprintf(buf, len, "%s", "unknown error");
-    one_line(buf);
+    ncc_db_one_line(buf);
     return buf;
 }
 
@@ -105,7 +104,7 @@ static void result_error(const PGresult *r, const PGconn *c, char *buf, size_t l
         snprintf(buf, len, "%s%s%s%s%s%s", primary, detail ? "; " : "", detail ? detail : "",
                  state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "");
     }
-    one_line(buf);
+    ncc_db_one_line(buf);
 }
 
 /* Server notices through the one logging path: WARNING as warnings, the rest as debug. */
@@ -535,8 +534,8 @@ fail:
 }
 
 /* Apply one migration unless another runner applied it meanwhile. *done = 1 if applied. */
-static int apply_one(PGconn *c, const char *dir, const migration *m, int *done, char *err,
-                     size_t errlen)
+static int apply_one(PGconn *c, const char *dir, const migration *m, bool citus, int *done,
+                     char *err, size_t errlen)
 {
     char path[PATH_MAX], msg[1024], vbuf[16], value[16];
     bool isnull;
@@ -557,6 +556,12 @@ static int apply_one(PGconn *c, const char *dir, const migration *m, int *done, 
     const char *params[2] = {vbuf, m->name};
 
     if (begin_locked(c, msg, sizeof msg) != 0)
+        goto fail_msg;
+    /* Under Citus, objects a migration creates (views, functions) stay on the coordinator
+     * unless a distributed table needs them, instead of a warning for each view over a table
+     * not yet distributed (sql/012_citus_layout.sql distributes them). */
+    if (citus && run_sql(c, "SET LOCAL citus.create_object_propagation TO deferred", false, NULL,
+                         msg, sizeof msg) != 0)
         goto fail_msg;
     if (query_value(c, "SELECT 1 FROM public.ncc_schema_version WHERE version = $1::integer", 1,
                     params, value, sizeof value, &isnull, msg, sizeof msg) != 0)
@@ -670,13 +675,20 @@ int ncc_db_migrate(PGconn *c, const char *sql_dir, int *applied, char *err, size
         goto done;
     }
     int nrows = PQntuples(r), row = 0;
+    char ext[8];
+    bool isnull = true;
+    if (query_value(c, "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus'", 0, NULL,
+                    ext, sizeof ext, &isnull, msg, sizeof msg) != 0) {
+        set_err(err, errlen, "cannot read pg_extension: %s", msg);
+        goto done;
+    }
     for (size_t i = 0; i < n; i++) {
         while (row < nrows && atoi(PQgetvalue(r, row, 0)) < m[i].version)
             row++;
         if (row < nrows && atoi(PQgetvalue(r, row, 0)) == m[i].version)
             continue;
         int done = 0;
-        if (apply_one(c, sql_dir, &m[i], &done, err, errlen) != 0)
+        if (apply_one(c, sql_dir, &m[i], !isnull, &done, err, errlen) != 0)
             goto done;
         count += done;
     }
