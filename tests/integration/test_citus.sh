@@ -215,6 +215,13 @@ assert_match "Task Count: $n_shards" "$(q "EXPLAIN SELECT fin_year, org_code, te
                                             FROM core.mtfm_activity GROUP BY 1, 2, 3")" \
     "the per-trust sums of reconciliation run on the workers, one task for each of the $n_shards shards"
 
+remote=$(psql -XAtq -v ON_ERROR_STOP=1 -c "SET citus.log_remote_commands = on; SET client_min_messages = log;
+                                         BEGIN; SELECT mart.refresh_benchmark(); ROLLBACK" 2>&1)
+assert_eq "$n_shards" "$(grep -c 'issuing SELECT .* FROM core\.mtfm_activity_[0-9]* mtfm_activity .*GROUP BY .*org_code' <<<"$remote")" \
+    "mart.refresh_benchmark() sums each trust on the workers: one GROUP BY org_code per shard sent to them"
+assert_eq "0" "$(grep -c 'issuing .*FROM core\.mtfm_activity_[0-9]* mtfm_activity *$' <<<"$remote")" \
+    "... and no shard's rows are fetched whole"
+
 # ---- 3. an atomic resubmission under a concurrent reader ------------------------------------------
 
 on_cluster
