@@ -167,6 +167,21 @@ assert_match "<td>$subs_a</td>" "$(<"$T/report.html")" \
     "the report's data quality section lists gen_cost_a.csv's submissions (audit joined with core.submission)"
 assert_match 'class="bench-table' "$(<"$T/report.html")" "the report has its benchmark tables"
 
+# the analysts' example queries of docs/warehouse.md, as they are written, on both
+mkdir -p "$T/q"
+awk -v d="$T/q" '/^```sql/ { f = 1; n++; next } /^```/ { f = 0; next } f { print > (d "/q" sprintf("%02d", n) ".sql") }' \
+    "$NCC_ROOT/docs/warehouse.md"
+nq=0
+for f in "$T"/q/q*.sql; do
+    nq=$((nq + 1))
+    on_single
+    a=$(psql -X -q --csv -v ON_ERROR_STOP=1 -f "$f" 2>&1 || true)
+    on_cluster
+    b=$(psql -X -q --csv -v ON_ERROR_STOP=1 -f "$f" 2>&1 || true)
+    assert_eq "$a" "$b" "docs/warehouse.md query ${f##*/q}: the same $(($(wc -l <<<"$a") - 1)) rows from the coordinator"
+done
+assert_match '^[1-9][0-9]$' "$nq" "the example queries were found ($nq)"
+
 # ---- 2. the layout -------------------------------------------------------------------------------
 
 on_cluster
