@@ -107,6 +107,19 @@ static void result_error(const PGresult *r, const PGconn *c, char *buf, size_t l
     ncc_db_one_line(buf);
 }
 
+/* Citus's warning when a migration creates a view over a table it has not distributed yet
+ * (sql/006 and sql/010 create views over core, which sql/012 distributes after them): the
+ * view is created on the coordinator, where every command reads it, as intended. */
+static bool citus_local_view_notice(const PGresult *r)
+{
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    const char *detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+    const char *tail = "will be created only locally";
+    size_t dn = detail ? strlen(detail) : 0, tn = strlen(tail);
+    return state && strcmp(state, "0A000") == 0 && dn > tn && strcmp(detail + dn - tn, tail) == 0 &&
+           strncmp(detail, "\"view ", 6) == 0;
+}
+
 /* Server notices through the one logging path: WARNING as warnings, the rest as debug. */
 static void notice_receiver(void *arg, const PGresult *r)
 {
@@ -115,7 +128,7 @@ static void notice_receiver(void *arg, const PGresult *r)
     const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
     if (!msg)
         return;
-    bool warning = sev && strcmp(sev, "WARNING") == 0;
+    bool warning = sev && strcmp(sev, "WARNING") == 0 && !citus_local_view_notice(r);
     ncc_log(warning ? NCC_LOG_WARNING : NCC_LOG_DEBUG,
             PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL),
             PQresultErrorField(r, PG_DIAG_MESSAGE_HINT), "server %s: %s",
@@ -534,8 +547,8 @@ fail:
 }
 
 /* Apply one migration unless another runner applied it meanwhile. *done = 1 if applied. */
-static int apply_one(PGconn *c, const char *dir, const migration *m, bool citus, int *done,
-                     char *err, size_t errlen)
+static int apply_one(PGconn *c, const char *dir, const migration *m, int *done, char *err,
+                     size_t errlen)
 {
     char path[PATH_MAX], msg[1024], vbuf[16], value[16];
     bool isnull;
@@ -556,12 +569,6 @@ static int apply_one(PGconn *c, const char *dir, const migration *m, bool citus,
     const char *params[2] = {vbuf, m->name};
 
     if (begin_locked(c, msg, sizeof msg) != 0)
-        goto fail_msg;
-    /* Under Citus, objects a migration creates (views, functions) stay on the coordinator
-     * unless a distributed table needs them, instead of a warning for each view over a table
-     * not yet distributed (sql/012_citus_layout.sql distributes them). */
-    if (citus && run_sql(c, "SET LOCAL citus.create_object_propagation TO deferred", false, NULL,
-                         msg, sizeof msg) != 0)
         goto fail_msg;
     if (query_value(c, "SELECT 1 FROM public.ncc_schema_version WHERE version = $1::integer", 1,
                     params, value, sizeof value, &isnull, msg, sizeof msg) != 0)
@@ -675,20 +682,13 @@ int ncc_db_migrate(PGconn *c, const char *sql_dir, int *applied, char *err, size
         goto done;
     }
     int nrows = PQntuples(r), row = 0;
-    char ext[8];
-    bool isnull = true;
-    if (query_value(c, "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus'", 0, NULL,
-                    ext, sizeof ext, &isnull, msg, sizeof msg) != 0) {
-        set_err(err, errlen, "cannot read pg_extension: %s", msg);
-        goto done;
-    }
     for (size_t i = 0; i < n; i++) {
         while (row < nrows && atoi(PQgetvalue(r, row, 0)) < m[i].version)
             row++;
         if (row < nrows && atoi(PQgetvalue(r, row, 0)) == m[i].version)
             continue;
         int done = 0;
-        if (apply_one(c, sql_dir, &m[i], !isnull, &done, err, errlen) != 0)
+        if (apply_one(c, sql_dir, &m[i], &done, err, errlen) != 0)
             goto done;
         count += done;
     }
