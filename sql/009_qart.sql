@@ -10,10 +10,10 @@
 CREATE TABLE IF NOT EXISTS ref.resource_impact (
     technology_id         varchar(20)   PRIMARY KEY,
     ria_group             text          NOT NULL,
-    current_practice_cost numeric(18,4),
-    future_practice_cost  numeric(18,4),
-    resource_impact       numeric(18,4),
-    saving_per_patient    numeric(18,4),
+    current_practice_cost numeric(22,4),
+    future_practice_cost  numeric(22,4),
+    resource_impact       numeric(22,4),
+    saving_per_patient    numeric(22,4),
     CONSTRAINT resource_impact_technology FOREIGN KEY (technology_id)
         REFERENCES ref.technology (technology_id) DEFERRABLE INITIALLY DEFERRED
 );
@@ -31,7 +31,8 @@ COMMENT ON COLUMN ref.resource_impact.resource_impact IS
     'which differ from it by rounding).';
 COMMENT ON COLUMN ref.resource_impact.saving_per_patient IS
     'Saving per patient treated where NICE states one, pounds (AposHealth: 2450.0000); null otherwise.';
-GRANT SELECT ON ref.resource_impact TO ncc_loader, ncc_analyst, ncc_trust;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ref.resource_impact TO ncc_loader;
+GRANT SELECT ON ref.resource_impact TO ncc_analyst, ncc_trust;
 
 CREATE TABLE IF NOT EXISTS core.qart_return (
     fin_year      char(6)      NOT NULL,

@@ -1,7 +1,10 @@
 /*
  * ncc-reconcile - MTFM reconciliation (contract 5.2) from the warehouse:
  * computes the rows, replaces mart.reconciliation, refreshes
- * mart.mtfm_benchmark, and prints the CSV on stdout (or -o FILE).
+ * mart.mtfm_benchmark and the adoption marts, and prints the CSV on stdout
+ * (or -o FILE). With --triangulation: refreshes the adoption marts only
+ * (mart.refresh_adoption) and prints the adoption triangulation of
+ * contract 5.5 instead.
  * Exit 0 ok, 64 usage, 69 database unavailable, 70 internal error, 74 I/O.
  */
 #include <errno.h>
@@ -22,16 +25,24 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: ncc-reconcile [OPTION]...\n"
+            "       ncc-reconcile --triangulation [OPTION]...\n"
             "Reconcile MTFM cost and volume reported by trusts against NHS Supply Chain and\n"
             "direct supplier sales, store mart.reconciliation, refresh mart.mtfm_benchmark and\n"
-            "print the reconciliation as CSV.\n"
+            "the adoption marts, and print the reconciliation as CSV.\n"
+            "With --triangulation, refresh the adoption marts (mart.adoption_triangulation,\n"
+            "mart.stalled_adoption, mart.mtfm_dashboard) and print the adoption triangulation\n"
+            "as CSV: per financial year, quarter, trust and technology the QART stage and\n"
+            "patients beside NHS Supply Chain and supplier sales, with a signal.\n"
             "\n"
+            "  --triangulation        print the adoption triangulation instead (mart.reconciliation\n"
+            "                         is left as it is; --tolerance does not apply)\n"
             "  --dbname CONNINFO      connection string or URI (default: PG* environment, else\n"
             "                         the project's local cluster)\n"
             "  -o, --output FILE      write the CSV to FILE instead of stdout\n"
             "  --tolerance F          MATCHED when the units differ by at most F x the larger\n"
             "                         side (default 0.10, or NCC_RECONCILE_TOLERANCE)\n"
-            "  --no-store             only print; leave the mart tables as they are\n"
+            "  --no-store             only print; leave the mart tables as they are (computed in\n"
+            "                         a transaction that is rolled back)\n"
             "  -v, --verbose          more messages on stderr\n"
             "      --help             show this help and exit\n"
             "      --version          show the version and exit\n"
@@ -48,13 +59,14 @@ int main(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"tolerance", required_argument, NULL, 't'},
         {"no-store", no_argument, NULL, 'n'},
+        {"triangulation", no_argument, NULL, 'T'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     const char *dbname = NULL, *output = NULL, *tol_flag = NULL;
-    bool store = true;
+    bool store = true, triangulation = false;
     int c;
     while ((c = getopt_long(argc, argv, "o:v", opts, NULL)) != -1) {
         switch (c) {
@@ -62,6 +74,7 @@ int main(int argc, char **argv)
         case 'o': output = optarg; break;
         case 't': tol_flag = optarg; break;
         case 'n': store = false; break;
+        case 'T': triangulation = true; break;
         case 'v': ncc_log_set_level(ncc_log_get_level() + 1); break;
         case 'h': usage(stdout); return NCC_EXIT_OK;
         case 'V': printf("ncc-reconcile %s\n", NCC_VERSION); return NCC_EXIT_OK;
@@ -90,11 +103,17 @@ int main(int argc, char **argv)
     }
     int status = NCC_EXIT_OK, db_failed;
     ncc_recon_row *rows = NULL;
+    ncc_tri_row *tri = NULL;
     int n = 0;
     FILE *out = NULL;
-    if (ncc_warehouse_prepare(conn, NULL, false, &db_failed, err, sizeof err) < 0 ||
-        ncc_reconcile_compute(conn, tolerance, &rows, &n, err, sizeof err) < 0 ||
-        (store && ncc_reconcile_store(conn, rows, n, tolerance, err, sizeof err) < 0)) {
+    int computed = ncc_warehouse_prepare(conn, NULL, false, &db_failed, err, sizeof err);
+    if (computed == 0 && triangulation)
+        computed = ncc_triangulation_compute(conn, store, &tri, &n, err, sizeof err);
+    else if (computed == 0)
+        computed = ncc_reconcile_compute(conn, tolerance, &rows, &n, err, sizeof err);
+    if (computed == 0 && !triangulation && store)
+        computed = ncc_reconcile_store(conn, rows, n, tolerance, err, sizeof err);
+    if (computed < 0) {
         ncc_error("%s", err);
         status = PQstatus(conn) != CONNECTION_OK ? NCC_EXIT_UNAVAILABLE : NCC_EXIT_SOFTWARE;
         goto done;
@@ -105,13 +124,18 @@ int main(int argc, char **argv)
         status = NCC_EXIT_IOERR;
         goto done;
     }
-    if (ncc_reconcile_write_csv(out, rows, n) < 0 || (output && fclose(out) != 0)) {
-        ncc_error("cannot write the reconciliation: %s", strerror(errno));
+    int written = triangulation ? ncc_triangulation_write_csv(out, tri, n)
+                                : ncc_reconcile_write_csv(out, rows, n);
+    if (written < 0 || (output && fclose(out) != 0)) {
+        ncc_error("cannot write the %s: %s", triangulation ? "triangulation" : "reconciliation",
+                  strerror(errno));
         status = NCC_EXIT_IOERR;
     }
-    ncc_info("%d reconciliation rows%s", n, store ? " stored" : "");
+    ncc_info("%d %s rows%s", n, triangulation ? "triangulation" : "reconciliation",
+             store ? " stored" : "");
 done:
     free(rows);
+    free(tri);
     PQfinish(conn);
     return status;
 }

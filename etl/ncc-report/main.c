@@ -6,7 +6,10 @@
  *   2. a trust x technology matrix of reconciliation statuses (mart.reconciliation;
  *      reconciliation.c);
  *   3. adoption over the years: trusts and units per technology (mart.adoption; adoption.c);
- *   4. data quality per file loaded (audit.file_load, audit.file_error, core.submission;
+ *   4. the MTFM dashboard: trusts by QART stage, patients, supply units and estimated saving
+ *      per technology and quarter, and the stalled list (mart.mtfm_dashboard,
+ *      mart.stalled_adoption; dashboard.c);
+ *   5. data quality per file loaded (audit.file_load, audit.file_error, core.submission;
  *      quality.c).
  * Values are shown as the NUMERIC text the database returns; chart coordinates are computed
  * from that text by exact scaled-integer arithmetic (output/svg.h), never in floating point.
@@ -30,13 +33,14 @@ static void usage(FILE *out)
             "Usage: ncc-report [OPTION]...\n"
             "Write the analysts' report as one self-contained HTML file (no network access\n"
             "needed to view or print it): unit cost benchmarks per technology and year, the\n"
-            "trust x technology matrix of reconciliation statuses, adoption over the years\n"
-            "and the data quality of every file loaded.\n"
+            "trust x technology matrix of reconciliation statuses, adoption over the years,\n"
+            "the MTFM dashboard (trusts by QART stage, patients, supply and estimated saving\n"
+            "per quarter, stalled adoption) and the data quality of every file loaded.\n"
             "\n"
             "  --dbname CONNINFO      connection string or URI (default: PG* environment, else\n"
             "                         the project's local cluster); never put a password here\n"
             "  -o, --output FILE      write the HTML to FILE (replaced whole) instead of stdout\n"
-            "  --fin-year YYYYZZ      only this financial year, e.g. 202324 (sections 1 to 3)\n"
+            "  --fin-year YYYYZZ      only this financial year, e.g. 202324 (sections 1 to 4)\n"
             "  -v, --verbose          more messages on stderr\n"
             "      --help             show this help and exit\n"
             "      --version          show the version and exit\n"
@@ -146,6 +150,8 @@ static int read_snapshot(PGconn *c, report *r)
         {&rep_rec_query, &r->rec},
         {&rep_adopt_total_query, &r->adopt_total},
         {&rep_adopt_query, &r->adopt},
+        {&rep_dash_query, &r->dash},
+        {&rep_stalled_query, &r->stalled},
         {&rep_quality_query, &r->dq},
     };
     char err[1024];
@@ -165,13 +171,14 @@ static int read_snapshot(PGconn *c, report *r)
     return snapshot_command(c, "COMMIT");
 }
 
-/* The page, in order: head, the four sections, footer. */
+/* The page, in order: head, the five sections, footer. */
 static void write_page(report *r)
 {
     rep_page_head(r);
     rep_bench_write(r);
     rep_rec_write(r);
     rep_adoption_write(r);
+    rep_dashboard_write(r);
     rep_quality_write(r);
     rep_page_foot(r);
 }

@@ -53,8 +53,8 @@ void rep_page_head(report *r)
       "<h1>MedTech Funding Mandate: benchmarking report</h1>\n"
       "<p class=\"lead\">National Cost Collection data: what trusts pay per unit of each MTFM "
       "technology, whether the use they report matches what they bought, how adoption grows, "
-      "and the quality of the files behind it.</p>\n<dl class=\"meta\">\n<dt>Financial "
-      "years</dt><dd>");
+      "how far each technology is adopted quarter by quarter, and the quality of the files "
+      "behind it.</p>\n<dl class=\"meta\">\n<dt>Financial years</dt><dd>");
     if (r->fin_year) {
         char fy[16];
         ncc_html_fin_year_label(r->fin_year, fy);
@@ -76,6 +76,7 @@ void rep_page_head(report *r)
       "<li><a href=\"#benchmark\">Unit cost benchmark</a></li>"
       "<li><a href=\"#reconciliation\">Reconciliation against purchases</a></li>"
       "<li><a href=\"#adoption\">Adoption over the years</a></li>"
+      "<li><a href=\"#mtfm-dashboard\">MTFM dashboard</a></li>"
       "<li><a href=\"#quality\">Data quality of the files loaded</a></li></ol></nav>\n"
       "</header>\n");
 }

@@ -150,7 +150,7 @@ static void quality_row(report *r, int i)
 void rep_quality_write(report *r)
 {
     const rep_result *q = &r->dq;
-    S("<h2 id=\"quality\">4. Data quality of the files loaded</h2>\n"
+    S("<h2 id=\"quality\">5. Data quality of the files loaded</h2>\n"
       "<p>Every file the pipeline handled, newest first (<span class=\"code\">audit.file_load"
       "</span>): what it loaded, the rows read, loaded and rejected, how it ended, and its most "
       "frequent error and warning codes (<span class=\"code\">audit.file_error</span>; codes "

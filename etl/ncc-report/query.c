@@ -112,7 +112,8 @@ rep_status rep_query_meta(PGconn *c, rep_result *res, char *err, size_t errlen)
 
 void rep_results_clear(report *r)
 {
-    rep_result *all[] = {&r->meta, &r->bench, &r->rec, &r->adopt_total, &r->adopt, &r->dq};
+    rep_result *all[] = {&r->meta, &r->bench, &r->rec, &r->adopt_total, &r->adopt,
+                         &r->dash, &r->stalled, &r->dq};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         PQclear(all[i]->res);
         all[i]->res = NULL;

@@ -7,7 +7,8 @@
  *   bench.c           section 1, the unit cost benchmark (dot charts, svg.h)
  *   reconciliation.c  section 2, the trust x technology matrix of statuses
  *   adoption.c        section 3, adoption over the years (bar charts, svg.h)
- *   quality.c         section 4, the data quality of every file loaded
+ *   dashboard.c       section 4, the MTFM dashboard and the stalled list (stacked bars, svg.h)
+ *   quality.c         section 5, the data quality of every file loaded
  *   emit.c            writing the page to stdout, or replacing a file whole
  *
  * The queries are sql/<name>.sql and the stylesheet report.css, embedded at build time as
@@ -76,7 +77,7 @@ typedef struct report {
     const char *fin_year; /* --fin-year, or NULL */
     int svg_seq;          /* the last "svgN" id used */
     bool oom;             /* an allocation failed: the page is incomplete */
-    rep_result meta, bench, rec, adopt_total, adopt, dq;
+    rep_result meta, bench, rec, adopt_total, adopt, dash, stalled, dq;
 } report;
 
 /* ---- query.c ----------------------------------------------------------------------------- */
@@ -133,6 +134,9 @@ void rep_rec_write(report *r);
 
 extern const rep_query rep_adopt_total_query, rep_adopt_query;
 void rep_adoption_write(report *r);
+
+extern const rep_query rep_dash_query, rep_stalled_query;
+void rep_dashboard_write(report *r);
 
 extern const rep_query rep_quality_query;
 void rep_quality_write(report *r);

@@ -55,6 +55,14 @@ static void on_issue(void *ctx, const ncc_issue *is)
     ncc_rejects_write(rc->rejects, rc->file, is);
 }
 
+/* An F_LEDGER_TOLERANCE found after the files were read: into the rejects CSV too. */
+static void ledger_reject(void *ctx, const ncc_file_result *res, const ncc_kept_issue *ki)
+{
+    run_ctx *rc = ctx;
+    ncc_issue is = {ki->code, 0, ki->column, ki->message};
+    ncc_rejects_write(rc->rejects, res->path, &is);
+}
+
 int main(int argc, char **argv)
 {
     ncc_log_init(argv[0]);
@@ -133,31 +141,9 @@ int main(int argc, char **argv)
         }
     }
     /* ledger files validated in the same call: check cost files against them */
-    int nledger = 0;
-    for (int i = 0; i < nfiles; i++)
-        if (results[i].schema && strcmp(results[i].schema->kind, "ledger") == 0 &&
-            !results[i].nfile_errors)
-            nledger += results[i].ntotals;
-    if (nledger) {
-        ncc_total *ledger = calloc((size_t)nledger, sizeof *ledger);
-        int n = 0;
-        for (int i = 0; ledger && i < nfiles; i++)
-            if (results[i].schema && strcmp(results[i].schema->kind, "ledger") == 0 &&
-                !results[i].nfile_errors)
-                for (int t = 0; t < results[i].ntotals; t++)
-                    ledger[n++] = results[i].totals[t];
-        for (int i = 0; ledger && i < nfiles; i++) {
-            if (!results[i].schema || strcmp(results[i].schema->kind, "cost") != 0)
-                continue;
-            int before = results[i].nfile_errors;
-            ncc_ledger_check(&results[i], ledger, n, env.ledger_tolerance);
-            for (int k = before; k < results[i].nfile_errors; k++) {
-                const ncc_kept_issue *ki = &results[i].file_errors[k];
-                ncc_issue is = {ki->code, 0, ki->column, ki->message};
-                ncc_rejects_write(rc.rejects, results[i].path, &is);
-            }
-        }
-        free(ledger);
+    if (ncc_ledger_check_files(results, nfiles, env.ledger_tolerance, ledger_reject, &rc) < 0) {
+        ncc_error("out of memory while checking against the ledger");
+        status = NCC_EXIT_SOFTWARE;
     }
     int wr = json ? ncc_report_json(stdout, results, nfiles) : ncc_report_text(stdout, results, nfiles);
     if (wr < 0) {

@@ -51,7 +51,8 @@ check_contains "encoding offset" "offset" "$(jq -r '.files[0].file_errors[0].mes
 
 # an NHS number never appears in any output, whatever the format asked
 for fmt in "" "--json"; do
-    "$VALIDATE" $fmt --rejects "$T_TMP/pii.csv" "$DATA/e_pii_value.csv" "$DATA/f_pii_column.csv" >"$T_TMP/pii.out" 2>"$T_TMP/pii.err"
+    "$VALIDATE" $fmt --rejects "$T_TMP/pii.csv" "$DATA/e_pii_value.csv" "$DATA/f_pii_column.csv" \
+        "$DATA/qart_e_pii_value.csv" >"$T_TMP/pii.out" 2>"$T_TMP/pii.err"
     all=$(cat "$T_TMP/pii.out" "$T_TMP/pii.err" "$T_TMP/pii.csv")
     check_absent "pii never echoed ($fmt)" "9434765919" "$all"
     check_absent "pii never echoed, spaced ($fmt)" "943 476 5919" "$all"
@@ -67,5 +68,18 @@ check "fallback once" "1" "$(jq -r '.files[0].warnings_by_code.W_ENCODING_FALLBA
 check "exact total" "1244.5000" "$(jq -r '.files[0].totals[0].cost' "$T_TMP/a.json")"
 check "org upper-cased" "RAA" "$(jq -r '.files[0].totals[0].org_code' "$T_TMP/a.json")"
 check "unknown column warned once" "1" "$(jq -r '.files[0].warnings_by_code.W_UNKNOWN_COLUMN' "$T_TMP/a.json")"
+
+# QART (contract 2.5): kind from the header, totals and mtfm empty, a contradicting stage
+# names both stages, the aliases file binds every column
+"$VALIDATE" --json "$DATA/qart_ok_aliases.csv" >"$T_TMP/q.json"
+check "qart kind" "qart" "$(jq -r '.files[0].kind' "$T_TMP/q.json")"
+check "qart totals and mtfm empty" "0 0" "$(jq -r '.files[0] | "\(.totals | length) \(.mtfm | length)"' "$T_TMP/q.json")"
+check "qart aliases: no unknown column" "null" "$(jq -r '.files[0].warnings_by_code.W_UNKNOWN_COLUMN' "$T_TMP/q.json")"
+"$VALIDATE" --json "$DATA/qart_e_code_stage_contradicts.csv" >"$T_TMP/q.json"
+check_contains "qart contradiction names both stages" "stage 4 is Implementation, not Adoption" \
+    "$(jq -r '.files[0].errors[0].message' "$T_TMP/q.json")"
+"$VALIDATE" --json "$DATA/qart_e_duplicate_key.csv" >"$T_TMP/q.json"
+check_contains "qart key compares Q1 = 1 and codes upper-cased" 'quarter="1", provider_ods="RAA01"' \
+    "$(jq -r '.files[0].errors[0].message' "$T_TMP/q.json")"
 
 finish

@@ -155,6 +155,16 @@ static int on_row(void *ctx, const ncc_row *row)
                         "%s \"%s\" is not a canonical date", col->name, v->s);
             break;
         }
+        case NCC_TYPE_QUARTER:
+            FUZZ_EXPECT("row-canonical",
+                        v->len == 1 && v->s[0] >= '1' && v->s[0] <= '4' && v->i == v->s[0] - '0',
+                        "%s \"%s\" is not a quarter 1-4", col->name, v->s);
+            break;
+        case NCC_TYPE_STAGE:
+            FUZZ_EXPECT("row-canonical",
+                        v->len == 1 && v->s[0] >= '0' && v->s[0] <= '5' && v->i == v->s[0] - '0',
+                        "%s \"%s\" is not a stage 0-5", col->name, v->s);
+            break;
         case NCC_TYPE_PERIOD: {
             int y, m;
             FUZZ_EXPECT("row-canonical", ncc_period_parse(v->s, v->len, &y, &m) == NCC_PARSE_OK,

@@ -104,7 +104,7 @@ lock_held() {
 }
 
 good=("$demo"/*)
-assert_eq 8 "${#good[@]}" "the demo fixtures are eight files (ledger, 5 cost, NHSSC, supplier)"
+assert_eq 11 "${#good[@]}" "the demo fixtures are eleven files (ledger, 5 cost, NHSSC, supplier, 3 QART)"
 
 # ---- 1. a real night ---------------------------------------------------------------------
 
@@ -134,17 +134,17 @@ cp "$data/unknown_kind.csv" "$data/cost_RDD_202425_OP_one_bad_row.csv" "$in/"
 bad_names=(cost_RDD_202425_OP_one_bad_row.csv cost_truncated.csv.gz empty.csv unknown_kind.csv)
 good_names=(cost_RAA_202324_APC.csv "$resub_name" cost_RAA_202324_OP.csv cost_RAA_202425_APC.csv
     cost_RBB_202324_APC.csv cost_RCC_202324_APC.csv.gz ledger_202324.csv nhssc_extract_2023_24.csv
-    supplier_return_2023_24.csv)
+    supplier_return_2023_24.csv qart_2024_25_q1.csv qart_north_2023_24.csv qart_south_2023_24.csv)
 inbox_content=$(content_of "$in")
-assert_eq 13 "$(lines "$inbox_content")" "the night's inbox holds 13 files"
+assert_eq 16 "$(lines "$inbox_content")" "the night's inbox holds 16 files"
 for f in "${good_names[@]}"; do cp -p "$in/$f" "$T/good_$f"; done # for the second night
 
 day=$(date +%F)
 assert_status 65 "a night with quarantined files exits 65" -- nightly
 day_after=$(date +%F)
 assert_eq 1 "$(lines "$NCC_IT_OUT")" "stdout is exactly one line"
-assert_match '^ncc-nightly: quarantined: 13 files \(9 loaded, 0 unchanged, 4 quarantined, 0 left\), [0-9]+ rows loaded, [0-9]+ rejected, [0-9]+\.[0-9] s$' \
-    "$NCC_IT_OUT" "the summary line counts 13 files: 9 loaded, 4 quarantined"
+assert_match '^ncc-nightly: quarantined: 16 files \(12 loaded, 0 unchanged, 4 quarantined, 0 left\), [0-9]+ rows loaded, [0-9]+ rejected, [0-9]+\.[0-9] s$' \
+    "$NCC_IT_OUT" "the summary line counts 16 files: 12 loaded, 4 quarantined"
 assert_eq "" "$NCC_IT_ERR" "nothing on stderr"
 summary=$NCC_IT_OUT
 
@@ -155,7 +155,7 @@ arch=$ar/$days
 expected=""
 for f in "${good_names[@]}"; do expected+="./$f"$'\n'; done
 assert_eq "$(LC_ALL=C sort <<<"${expected%$'\n'}")" "$(listing "$arch")" \
-    "archive/<date>/ holds exactly the 9 good files"
+    "archive/<date>/ holds exactly the 12 good files"
 for f in "${good_names[@]}"; do
     [[ $(sha "$arch/$f") == "$(sha "$T/good_$f")" ]] && r=same || r=different
     assert_eq same "$r" "archived $f is byte for byte the file that arrived"
@@ -184,10 +184,10 @@ assert_eq "cost_RDD_202425_OP_one_bad_row.csv,77,activity_count,E_NEGATIVE" \
     "the bad row is named by line 77 and column activity_count"
 
 run1=$(q "SELECT max(run_id) FROM audit.run")
-assert_eq "1 quarantined 65 13 t" \
+assert_eq "1 quarantined 65 16 t" \
     "$(q "SELECT concat_ws(' ', count(*), max(status), max(exit_code), max(files), bool_and(ended_at IS NOT NULL)) FROM audit.run")" \
-    "audit.run has the run: status quarantined, exit_code 65, 13 files, ended"
-assert_eq "13 13 13" \
+    "audit.run has the run: status quarantined, exit_code 65, 16 files, ended"
+assert_eq "16 16 16" \
     "$(q "SELECT concat_ws(' ', count(*), count(DISTINCT file_name), count(*) FILTER (WHERE run_id = $run1)) FROM audit.file_load")" \
     "audit.file_load has exactly one row per file, all of this run"
 expected=$(
@@ -196,7 +196,7 @@ expected=$(
 )
 assert_eq "$(LC_ALL=C sort <<<"$expected")" \
     "$(q "SELECT string_agg(file_name || ' ' || status, E'\n' ORDER BY file_name $C) FROM audit.file_load")" \
-    "each file's audit status: the 9 good ones loaded, the 4 bad ones quarantined"
+    "each file's audit status: the 12 good ones loaded, the 4 bad ones quarantined"
 assert_eq "$(content_of "$ar" "$qu" | awk '{ print $2, $1 }' | LC_ALL=C sort)" \
     "$(q "SELECT string_agg(file_name || ' ' || sha256, E'\n' ORDER BY file_name $C) FROM audit.file_load")" \
     "each audit row carries its file's sha256"
@@ -248,8 +248,8 @@ totals_before=$(totals)
 exact_before=$(core_exact "$others")
 for f in "${good_names[@]}"; do cp -p "$T/good_$f" "$in/$f"; done
 assert_status 0 "the same good files again exit 0" -- nightly
-assert_match '^ncc-nightly: ok: 9 files \(2 loaded, 7 unchanged, 0 quarantined, 0 left\), [0-9]+ rows loaded, 0 rejected, [0-9]+\.[0-9] s$' \
-    "$NCC_IT_OUT" "the summary line: the superseded original and its resubmission reload, 7 unchanged"
+assert_match '^ncc-nightly: ok: 12 files \(2 loaded, 10 unchanged, 0 quarantined, 0 left\), [0-9]+ rows loaded, 0 rejected, [0-9]+\.[0-9] s$' \
+    "$NCC_IT_OUT" "the summary line: the superseded original and its resubmission reload, 10 unchanged"
 assert_eq "" "$NCC_IT_ERR" "nothing on stderr"
 run2=$(q "SELECT max(run_id) FROM audit.run")
 expected=$(
@@ -263,7 +263,7 @@ assert_eq "$expected" \
 resub2_id=$(q "SELECT file_load_id FROM audit.file_load WHERE run_id = $run2 AND file_name = '$resub_name'")
 assert_eq t "$(q "SELECT $resub2_id > file_load_id FROM audit.file_load WHERE run_id = $run2 AND file_name = 'cost_RAA_202324_APC.csv'")" \
     "second run: the resubmission again loaded after the original"
-assert_eq "ok 0 9" "$(q "SELECT concat_ws(' ', status, exit_code, files) FROM audit.run WHERE run_id = $run2")" \
+assert_eq "ok 0 12" "$(q "SELECT concat_ws(' ', status, exit_code, files) FROM audit.run WHERE run_id = $run2")" \
     "audit.run: the second run ok, exit_code 0"
 assert_eq "$totals_before" "$(totals)" "the warehouse totals are identical"
 assert_eq "$exact_before" "$(core_exact "$others")" \
@@ -281,19 +281,19 @@ for f in "${good_names[@]}"; do [[ $f == cost_RAA_202324_APC.csv ]] || current+=
 exact_before=$(core_exact)
 for f in "${current[@]}"; do cp -p "$T/good_$f" "$in/$f"; done
 assert_status 0 "the current files again exit 0" -- nightly
-assert_match '^ncc-nightly: ok: 8 files \(0 loaded, 8 unchanged, 0 quarantined, 0 left\), 0 rows loaded, 0 rejected, [0-9]+\.[0-9] s$' \
-    "$NCC_IT_OUT" "the summary line says 8 unchanged"
+assert_match '^ncc-nightly: ok: 11 files \(0 loaded, 11 unchanged, 0 quarantined, 0 left\), 0 rows loaded, 0 rejected, [0-9]+\.[0-9] s$' \
+    "$NCC_IT_OUT" "the summary line says 11 unchanged"
 assert_eq "" "$NCC_IT_ERR" "nothing on stderr"
 run3=$(q "SELECT max(run_id) FROM audit.run")
 assert_eq "$(printf '%s unchanged\n' "${current[@]}" | LC_ALL=C sort)" \
     "$(q "SELECT string_agg(file_name || ' ' || status, E'\n' ORDER BY file_name $C) FROM audit.file_load WHERE run_id = $run3")" \
     "every file of the third run is recorded 'unchanged', once"
-assert_eq "ok 0 8" "$(q "SELECT concat_ws(' ', status, exit_code, files) FROM audit.run WHERE run_id = $run3")" \
+assert_eq "ok 0 11" "$(q "SELECT concat_ws(' ', status, exit_code, files) FROM audit.run WHERE run_id = $run3")" \
     "audit.run: the third run ok, exit_code 0"
 assert_eq "$totals_before" "$(totals)" "the warehouse totals are identical"
 assert_eq "$exact_before" "$(core_exact)" "not one core row changed (file_load_id and loaded_at included)"
 assert_eq "" "$(listing "$in")" "the inbox is empty again"
-assert_eq 26 "$(find "$ar" -type f | wc -l)" "the archive holds the three nights' good files (9 + 9 + 8)"
+assert_eq 35 "$(find "$ar" -type f | wc -l)" "the archive holds the three nights' good files (12 + 12 + 11)"
 
 # ---- files still being written, and young files, are left for the next run ----------------
 
@@ -481,8 +481,8 @@ for jobs in 1 2; do
     use_db "jobs$jobs"
     box "jobs$jobs"
     cp -p "$jobs_src"/* "$in/"
-    assert_status 0 "--jobs $jobs on 12 independent files exits 0" -- nightly --jobs "$jobs"
-    assert_match '^ncc-nightly: ok: 12 files \(12 loaded, ' "$NCC_IT_OUT" "--jobs $jobs: 12 loaded"
+    assert_status 0 "--jobs $jobs on 15 independent files exits 0" -- nightly --jobs "$jobs"
+    assert_match '^ncc-nightly: ok: 15 files \(15 loaded, ' "$NCC_IT_OUT" "--jobs $jobs: 15 loaded"
     assert_eq "" "$NCC_IT_ERR" "--jobs $jobs: nothing on stderr"
     assert_eq "" "$(listing "$in")" "--jobs $jobs: the inbox is empty"
     jobs_totals[$jobs]=$(totals)

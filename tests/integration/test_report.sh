@@ -6,7 +6,9 @@
 #      and <desc>, every table with a <caption> and scoped header cells, every mark titled;
 #   4. the benchmark chart has one mark per mart.mtfm_benchmark row, the matrix one cell per
 #      mart.reconciliation row with its status text, and the values shown equal the SQL's;
-#   5. adoption and data quality show every mart.adoption and audit.file_load row;
+#   5. adoption and data quality show every mart.adoption and audit.file_load row; the MTFM
+#      dashboard one stacked bar per technology and quarter (a segment per stage), one table
+#      row per mart.mtfm_dashboard row with its values, the summary and the stalled list;
 #   6. --fin-year, values from the database are escaped, exit statuses;
 #   7. headless Chromium renders it (the page loads, the DOM has the marks, no console
 #      message) and takes a screenshot, kept under the build directory (path printed).
@@ -44,7 +46,7 @@ line_of() { grep -F -- "data-key=\"$1\"" "$2" || true; }
 # =============================================================================================
 
 assert_status 0 "ncc-load loads the fixtures (ledger first)" -- \
-    "$load" "$demo"/ledger_202324.csv "$demo"/cost_* "$demo"/nhssc_* "$demo"/supplier_*
+    "$load" "$demo"/ledger_202324.csv "$demo"/cost_* "$demo"/nhssc_* "$demo"/supplier_* "$demo"/qart_*
 assert_status 0 "ncc-reconcile fills the marts" -- "$rec" -o "$T/rec.csv"
 
 html=$OUT/report.html
@@ -206,6 +208,47 @@ done
 assert_match "<td class=\"nowrap fl-loaded\"><span aria-hidden=\"true\">✓</span> loaded</td>" "$row" \
     "a file's status is shown as text (and a symbol), not by colour alone"
 
+# the MTFM dashboard (section 4)
+n_dash=$(ncc_it_sql "SELECT count(*) FROM mart.mtfm_dashboard")
+n_dtech=$(ncc_it_sql "SELECT count(DISTINCT technology_id) FROM mart.mtfm_dashboard")
+n_stalled=$(ncc_it_sql "SELECT count(*) FROM mart.stalled_adoption")
+assert_match '^[1-9][0-9]*$' "$n_dash" "the demo's QART returns give dashboard rows ($n_dash)"
+assert_eq 1 "$(count_of '<h2 id="mtfm-dashboard">4\. MTFM dashboard</h2>' "$html")" "section 4 is the MTFM dashboard"
+assert_eq 1 "$(count_of '<h2 id="quality">5\. ' "$html")" "data quality is section 5"
+assert_eq "$n_dtech" "$(count_of '<svg [^>]*class="stage-chart"' "$html")" "one stage chart per technology ($n_dtech)"
+assert_eq "$((6 * n_dash))" "$(count_of '<rect class="qs[0-5]"[^>]*><title>' "$html")" \
+    "one titled segment per stage in every quarter's stacked bar (6 x $n_dash)"
+assert_eq 6 "$(count_of '<span><i class="sw-qs[0-5]" aria-hidden="true"></i>[0-5] [A-Z]' "$html")" \
+    "the legend names the six stages beside their colours"
+assert_eq "$n_dash" "$(count_of '<tr data-key="dash/' "$html")" "one quarter row per mart.mtfm_dashboard row"
+assert_eq "$n_dtech" "$(count_of '<tr data-key="summary/' "$html")" "one summary row per technology"
+assert_eq "$n_stalled" "$(count_of '<tr data-key="stalled/' "$html")" "one stalled row per mart.stalled_adoption row"
+assert_match '^[1-9]' "$n_stalled" "the demo has a stalled pair ($n_stalled)"
+want=$(ncc_it_sql "SELECT string_agg('<td class=\"num\">' || v || '</td>', '' ORDER BY k)
+                   FROM mart.mtfm_dashboard d,
+                        LATERAL (VALUES (0, providers_stage_0::text), (1, providers_stage_1::text),
+                                        (2, providers_stage_2::text), (3, providers_stage_3::text),
+                                        (4, providers_stage_4::text), (5, providers_stage_5::text),
+                                        (6, providers_adopting::text), (7, patients::text),
+                                        (8, supply_units::text)) x(k, v)
+                   WHERE fin_year = '202425' AND quarter = 1 AND technology_id = 'MTG58'")
+assert_match "$(printf '%s' "$want" | sed 's/[.]/[.]/g')" "$(line_of "dash/MTG58/202425/1" "$html")" \
+    "the MTG58 Q1 2024/25 row shows the stages, adopting, patients and supply units as stored"
+assert_match '<rect class="qs5"[^>]*><title>MTG58, Q1 24/25: 1 trust at stage 5 \(Adoption\)</title>' "$(cat "$html")" \
+    "a stage segment is titled with its technology, quarter, trusts and stage"
+saving=$(ncc_it_sql "SELECT sum(estimated_saving) FROM mart.mtfm_dashboard WHERE technology_id = 'MTG76'")
+assert_match "^[0-9]+[.][0-9]{4}$" "$saving" "MTG76 (AposHealth) has an estimated saving ($saving)"
+assert_match "<td class=\"num\">$(sed 's/[.]/[.]/' <<<"$saving")</td><td class=\"num\"><span aria-label=\"none\">" \
+    "$(line_of "summary/MTG76" "$html")" \
+    "the summary gives MTG76's saving over the quarters ($saving) beside no published resource impact"
+assert_match '<td class="num">12089636[.]0000</td></tr>' "$(line_of "summary/MTG58" "$html")" \
+    "the summary gives MTG58 the group's five-year resource impact as published"
+st=$(ncc_it_sql "SELECT org_code || '/' || technology_id || ' ' || quarters || ' ' || 3 * quarters || ' ' || supply_units
+                 FROM mart.stalled_adoption ORDER BY quarters DESC, org_code, technology_id LIMIT 1")
+read -r key nq months su <<<"$st"
+assert_match "<td class=\"num\">$nq</td><td class=\"num\">$months</td><td class=\"num\">$su</td></tr>" \
+    "$(line_of "stalled/$key" "$html")" "the stalled row of $key says how long it has been static ($nq quarters, about $months months)"
+
 # =============================================================================================
 # 6. --fin-year, escaping, exit statuses
 # =============================================================================================
@@ -216,11 +259,14 @@ assert_eq "$(ncc_it_sql "SELECT count(*) FROM mart.mtfm_benchmark WHERE fin_year
 assert_eq "$(ncc_it_sql "SELECT count(*) FROM mart.reconciliation WHERE fin_year = '202425'")" \
     "$(count_of '<td class="st st-' "$T/fy.html")" "--fin-year 202425: the matrix of that year only"
 assert_eq 0 "$(count_of 'data-key="202324/' "$T/fy.html")" "--fin-year 202425 shows nothing of 2023/24"
+assert_eq "$(ncc_it_sql "SELECT count(*) FROM mart.mtfm_dashboard WHERE fin_year = '202425'")" \
+    "$(count_of '<tr data-key="dash/[A-Z0-9]+/202425/' "$T/fy.html")" "--fin-year 202425: the dashboard quarters of that year"
+assert_eq 0 "$(count_of '<tr data-key="dash/[A-Z0-9]+/202324/' "$T/fy.html")" "--fin-year 202425: no dashboard quarter of 2023/24"
 assert_status 0 "--fin-year 201920 (no data) succeeds" -- "$rep" --fin-year 201920 -o "$T/empty.html"
 assert_match 'No rows in mart.mtfm_benchmark for 201920' "$(cat "$T/empty.html")" "an empty year says there is nothing"
 
-# an analyst (ncc_analyst reads ref and mart, not audit or core): sections 1 to 3 in full, and
-# section 4 says why it is missing; a warning on stderr, exit 0
+# an analyst (ncc_analyst reads ref and mart, not audit or core): sections 1 to 4 in full, and
+# section 5 says why it is missing; a warning on stderr, exit 0
 analyst=ncc_it_report_analyst_$$
 drop_analyst() {
     PGOPTIONS="-c client_min_messages=warning" psql -XAtq -d postgres -c "DROP ROLE IF EXISTS $analyst"
@@ -232,6 +278,8 @@ assert_status 0 "an analyst's report succeeds" -- env PGUSER="$analyst" "$rep" -
 assert_match 'warning: reading audit.file_load: permission denied' "$NCC_IT_ERR" "... with a warning that audit is not readable"
 assert_eq "$n_bench" "$(count_of 'class="mark"' "$T/analyst.html")" "the analyst's report has every mark"
 assert_eq "$n_rec" "$(count_of '<td class="st st-' "$T/analyst.html")" "... and every matrix cell"
+assert_eq "$n_dash $n_stalled" "$(count_of '<tr data-key="dash/' "$T/analyst.html") $(count_of '<tr data-key="stalled/' "$T/analyst.html")" \
+    "... and the whole MTFM dashboard and stalled list"
 assert_match '<strong>Not shown:</strong> reading audit.file_load: permission denied' "$(cat "$T/analyst.html")" \
     "... and says why the data quality section is missing"
 drop_analyst
@@ -298,6 +346,7 @@ else
     assert_eq 1 "$(count_of '<h1>MedTech Funding Mandate: benchmarking report</h1>' "$T/dom.html")" "the DOM has the report's heading"
     assert_eq "$n_bench" "$(count_of 'class="mark"' "$T/dom.html")" "the rendered DOM has one mark per benchmark row"
     assert_eq "$n_rec" "$(count_of '<td class="st st-[a-z]+"' "$T/dom.html")" "the rendered DOM has one matrix cell per reconciliation row"
+    assert_eq "$((6 * n_dash))" "$(count_of '<rect class="qs[0-5]"' "$T/dom.html")" "the rendered DOM has every stage segment of the dashboard"
     # console messages (any level; the page has no script, so none is expected) and uncaught
     # errors; chromium's own complaints (dbus, GPU, sandbox) are not console messages
     console=$(grep -hE ':CONSOLE[:(]|Uncaught|ERROR:CONSOLE' "$T/shot.log" "$T/dom.log" || true)

@@ -3,7 +3,7 @@
 # written, as the role they name, and give the results checked by hand
 # (tests/data/warehouse/qNN.csv, see its README.md):
 #   1. the demo fixtures load (ledger file first) and ncc-reconcile fills the mart;
-#   2. docs/warehouse.md holds exactly ten ```sql blocks, each preceded by a heading and one
+#   2. docs/warehouse.md holds exactly thirteen ```sql blocks, each preceded by a heading and one
 #      sentence, and each first line naming the role to run as ("-- run as: ncc_analyst");
 #   3. every block, in order, runs with psql --csv as a login member of that role, succeeds,
 #      returns at least one row, and prints exactly tests/data/warehouse/qNN.csv;
@@ -40,9 +40,10 @@ assert_status 0 "ncc-load loads the demo fixtures, ledger first" -- "$load" \
     "$demo/ledger_202324.csv" \
     "$demo/cost_RAA_202324_APC.csv" "$demo/cost_RAA_202324_OP.csv" "$demo/cost_RAA_202425_APC.csv" \
     "$demo/cost_RBB_202324_APC.csv" "$demo/cost_RCC_202324_APC.csv.gz" \
-    "$demo/nhssc_extract_2023_24.csv" "$demo/supplier_return_2023_24.csv"
-assert_eq "8 loaded" "$(ncc_it_sql "SELECT count(*) || ' ' || string_agg(DISTINCT status, ',') FROM audit.file_load")" \
-    "the 8 fixture files are loaded"
+    "$demo/nhssc_extract_2023_24.csv" "$demo/supplier_return_2023_24.csv" \
+    "$demo/qart_north_2023_24.csv" "$demo/qart_south_2023_24.csv" "$demo/qart_2024_25_q1.csv"
+assert_eq "11 loaded" "$(ncc_it_sql "SELECT count(*) || ' ' || string_agg(DISTINCT status, ',') FROM audit.file_load")" \
+    "the 11 fixture files are loaded"
 assert_status 0 "ncc-reconcile fills mart.reconciliation and mart.mtfm_benchmark" -- "$rec" -o /dev/null
 assert_eq "11 8" "$(ncc_it_sql "SELECT (SELECT count(*) FROM mart.reconciliation) || ' ' ||
                                       (SELECT count(*) FROM mart.mtfm_benchmark)")" \
@@ -74,7 +75,7 @@ awk -v dir="$T/doc_blocks" '
 assert_eq "" "$(grep -x UNTERMINATED "$T/doc_blocks.tsv" || true)" "every \`\`\`sql block of docs/warehouse.md is closed"
 grep -vx UNTERMINATED "$T/doc_blocks.tsv" >"$T/doc_blocks.ok.tsv" || true
 nblocks=$(wc -l <"$T/doc_blocks.ok.tsv")
-assert_eq 10 "$nblocks" "docs/warehouse.md holds ten example queries (\`\`\`sql blocks)"
+assert_eq 13 "$nblocks" "docs/warehouse.md holds thirteen example queries (\`\`\`sql blocks)"
 
 while IFS=$'\t' read -r nn heading sentence; do
     assert_match '^#{2,4} ' "$heading" "query $nn is preceded by a heading (found: $heading)"

@@ -1274,3 +1274,95 @@ Test(utf8_length, multibyte)
     cr_expect_eq(ncc_utf8_length(S("\xf0\x9f\x98\x80")), 1);  /* emoji */
     cr_expect_eq(ncc_utf8_length(S("\xc2\xa3" "100")), 4);    /* £100 */
 }
+
+/* ---- QART quarters and stages (contract 2.5) ---- */
+
+static int quarter_of(const char *s)
+{
+    int q = -1;
+    return ncc_quarter_parse(s, strlen(s), &q) == NCC_PARSE_OK ? q : -1;
+}
+
+Test(quarter, numbers_and_q_forms)
+{
+    cr_assert_eq(quarter_of("1"), 1);
+    cr_assert_eq(quarter_of("4"), 4);
+    cr_assert_eq(quarter_of("Q1"), 1);
+    cr_assert_eq(quarter_of("q3"), 3);
+    cr_assert_eq(quarter_of("Q4"), 4);
+}
+
+Test(quarter, anything_else_is_bad)
+{
+    const char *bad[] = {"", "0", "5", "Q0", "Q5", "Q", "QQ1", "01", "1Q", "Q 1", "Q1 ", "one", "-1", "Q-1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert_eq(quarter_of(bad[i]), -1, "\"%s\" is not a quarter", bad[i]);
+}
+
+Test(quarter, of_month_april_starts_q1)
+{
+    int want[13] = {0, 4, 4, 4, 1, 1, 1, 2, 2, 2, 3, 3, 3};
+    for (int m = 1; m <= 12; m++)
+        cr_assert_eq(ncc_quarter_of_month(m), want[m], "month %d", m);
+}
+
+static int stage_of(const char *s, ncc_stage_result *r, int *named)
+{
+    int st = -1;
+    *named = -1;
+    *r = ncc_qart_stage_parse(s, strlen(s), &st, named);
+    return st;
+}
+
+Test(qart_stage, every_accepted_form)
+{
+    static const struct {
+        const char *s;
+        int stage;
+    } ok[] = {
+        {"0", 0}, {"5", 5}, {"Adoption", 5}, {"adoption", 5}, {"ADOPTION", 5},
+        {"No information", 0}, {"no   INFORMATION", 0}, {"Knowledge", 1}, {"Interest", 2},
+        {"Decision", 3}, {"Implementation", 4}, {"5: Adoption", 5}, {"5:Adoption", 5},
+        {"5 : adoption", 5}, {"5 - Adoption", 5}, {"5-Adoption", 5}, {"5 Adoption", 5},
+        {"0: No information", 0}, {"4 - implementation", 4}, {"3\tDecision", 3},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        ncc_stage_result r;
+        int named;
+        cr_assert_eq(stage_of(ok[i].s, &r, &named), ok[i].stage, "\"%s\"", ok[i].s);
+        cr_assert_eq(r, NCC_STAGE_OK, "\"%s\"", ok[i].s);
+    }
+}
+
+Test(qart_stage, a_number_contradicting_its_name)
+{
+    ncc_stage_result r;
+    int named;
+    cr_assert_eq(stage_of("4: Adoption", &r, &named), 4);
+    cr_assert_eq(r, NCC_STAGE_CONTRADICTS);
+    cr_assert_eq(named, 5);
+    cr_assert_eq(stage_of("0 - Knowledge", &r, &named), 0);
+    cr_assert_eq(r, NCC_STAGE_CONTRADICTS);
+    cr_assert_eq(named, 1);
+}
+
+Test(qart_stage, anything_else_is_bad)
+{
+    const char *bad[] = {"", "6", "9", "-1", "05", "55", "5.", "5:", "5 -", "5Adoption",
+                         "Adopted", "Adoption!", "5: Adoption 5", "No", "information",
+                         "Noinformation", "5 :: Adoption", "stage 5", "Q5"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ncc_stage_result r;
+        int named;
+        stage_of(bad[i], &r, &named);
+        cr_assert_eq(r, NCC_STAGE_BAD, "\"%s\" is not a stage", bad[i]);
+    }
+}
+
+Test(qart_stage, names)
+{
+    cr_assert_str_eq(ncc_qart_stage_name(0), "No information");
+    cr_assert_str_eq(ncc_qart_stage_name(5), "Adoption");
+    cr_assert_null(ncc_qart_stage_name(6));
+    cr_assert_null(ncc_qart_stage_name(-1));
+}

@@ -1,4 +1,7 @@
 /* Unit tests of reconcile: the status rule of contract 5.2, boundaries included. */
+#define _GNU_SOURCE /* open_memstream */
+#include <stdio.h>
+#include <stdlib.h>
 #include <criterion/criterion.h>
 
 #include "warehouse/reconcile.h"
@@ -31,4 +34,23 @@ Test(reconcile, tolerance_boundary_is_matched_one_unit_over_is_not)
     /* large counts do not overflow */
     cr_assert_str_eq(ncc_recon_status("MTG74", 900000000000000000LL, 1000000000000000000LL, T10),
                      "MATCHED");
+}
+
+Test(reconcile, triangulation_csv_has_the_contract_columns_and_empty_nulls)
+{
+    ncc_tri_row rows[2] = {
+        {"202324", 4, "RAA", "MTG58", 5, 22, 7, 0, 0, 7, "CONSISTENT_ADOPTION"},
+        {"202425", 1, "RBB", "MTG58", -1, -1, -4, 5, 2, -2, "NOT_ADOPTED"},
+    };
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_not_null(f);
+    cr_assert_eq(ncc_triangulation_write_csv(f, rows, 2), 0);
+    fclose(f);
+    cr_assert_str_eq(buf, "fin_year,quarter,org_code,technology_id,qart_stage,qart_patients,"
+                          "nhssc_units,supplier_nhssc_units,direct_units,supply_units,signal\n"
+                          "202324,4,RAA,MTG58,5,22,7,0,0,7,CONSISTENT_ADOPTION\n"
+                          "202425,1,RBB,MTG58,,,-4,5,2,-2,NOT_ADOPTED\n");
+    free(buf);
 }

@@ -108,3 +108,53 @@ Test(refdata, optional_files_may_be_absent)
     ncc_refdata_free(r);
     remove_dir(dir);
 }
+
+/* resource_impact.csv in a directory holding MTG58 and its alias MTG29; NULL when it loads,
+ * else the error message (static). */
+static const char *resource_impact_error(const char *csv)
+{
+    static char err[512];
+    char *dir = make_dir("technology_id\nMTG58\nMTG76\n", "alias_id,technology_id\nMTG29,MTG58\n");
+    char path[256];
+    snprintf(path, sizeof path, "%s/resource_impact.csv", dir);
+    FILE *f = fopen(path, "w");
+    fputs(csv, f);
+    fclose(f);
+    ncc_refdata *r = ncc_refdata_load(dir, err, sizeof err);
+    remove_dir(dir);
+    if (r) {
+        ncc_refdata_free(r);
+        return NULL;
+    }
+    return err;
+}
+
+#define RI_HEADER "technology_id,ria_group,current_practice_cost,future_practice_cost,resource_impact,saving_per_patient\n"
+
+Test(refdata, resource_impact_of_the_shipped_form_loads)
+{
+    const char *e = resource_impact_error(RI_HEADER "# a comment, with a comma\n"
+                                          "MTG58,\"GreenLight, Rezum, PLASMA System, UroLift\",80184845,68095210,12089636,\n"
+                                          "mtg76,AposHealth,,,,2450.00\n");
+    cr_assert_null(e, "%s", e);
+    cr_assert_null(resource_impact_error("technology_id,ria_group\nMTG58,UroLift\n"),
+                   "the amounts' columns are optional");
+}
+
+Test(refdata, resource_impact_rejects_what_the_warehouse_could_not_hold)
+{
+    const char *e = resource_impact_error(RI_HEADER "MTG29,UroLift,1,1,1,\n");
+    cr_assert(e && strstr(e, "line 2") && strstr(e, "not an alias"), "an alias: %s", e);
+    e = resource_impact_error(RI_HEADER "MTG99,Unknown,1,1,1,\n");
+    cr_assert(e && strstr(e, "MTG99"), "an unknown technology: %s", e);
+    e = resource_impact_error(RI_HEADER "MTG58,UroLift,1,1,1,\nMTG58,UroLift,2,2,2,\n");
+    cr_assert(e && strstr(e, "line 3") && strstr(e, "twice"), "listed twice: %s", e);
+    e = resource_impact_error(RI_HEADER "MTG58,UroLift,\"80,184,845\",1,1,\n");
+    cr_assert(e && strstr(e, "current_practice_cost"), "thousands separators: %s", e);
+    e = resource_impact_error(RI_HEADER "MTG58,UroLift,1,1,1,2450.12345\n");
+    cr_assert(e && strstr(e, "saving_per_patient"), "more than 4 decimals: %s", e);
+    e = resource_impact_error(RI_HEADER "MTG58,,1,1,1,\n");
+    cr_assert(e && strstr(e, "ria_group"), "no group: %s", e);
+    e = resource_impact_error("technology_id,current_practice_cost\nMTG58,1\n");
+    cr_assert(e && strstr(e, "ria_group"), "the group column is required: %s", e);
+}

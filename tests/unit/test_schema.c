@@ -26,9 +26,9 @@ static int bind(const char *kind, const char *header)
     return ncc_schema_bind(ncc_schema_find(&set, kind), folded);
 }
 
-Test(schema, four_kinds_with_contract_columns)
+Test(schema, five_kinds_with_contract_columns)
 {
-    cr_assert_eq(set.nkinds, 4);
+    cr_assert_eq(set.nkinds, 5);
     const ncc_schema *cost = ncc_schema_find(&set, "cost");
     cr_assert_not_null(cost);
     cr_assert_eq(cost->nkey, 6);
@@ -37,6 +37,24 @@ Test(schema, four_kinds_with_contract_columns)
     cr_assert_not_null(ncc_schema_find(&set, "nhssc"));
     cr_assert_not_null(ncc_schema_find(&set, "supplier"));
     cr_assert_null(ncc_schema_find(&set, "nope"));
+    const ncc_schema *qart = ncc_schema_find(&set, "qart");
+    cr_assert_not_null(qart);
+    cr_assert_eq(qart->nkey, 4, "fin_year, quarter, provider_ods, technology_id");
+    cr_assert_eq(qart->nreplace, 3, "fin_year, quarter, hin_key");
+    cr_assert_str_eq(qart->cols[qart->replace_by[2]].name, "hin_key");
+    cr_assert(qart->cols[qart->replace_by[2]].derived);
+    cr_assert_eq(qart->rules, (unsigned)(NCC_RULE_SITE_ORG | NCC_RULE_HIN_KEY));
+    cr_assert_eq(qart->cols[ncc_schema_column(qart, "quarter")].type, NCC_TYPE_QUARTER);
+    cr_assert_eq(qart->cols[ncc_schema_column(qart, "stage")].type, NCC_TYPE_STAGE);
+    cr_assert_eq(qart->cols[ncc_schema_column(qart, "stage")].format_code, NCC_E_CODE);
+    cr_assert_not(qart->cols[ncc_schema_column(qart, "stage")].upper,
+                  "a stage is quoted in messages as written");
+    cr_assert(qart->cols[ncc_schema_column(qart, "comment")].pii_scan);
+    cr_assert_eq(qart->tot_fin_year, -1, "a QART file has no totals");
+    cr_assert_eq(qart->mtfm_tech, -1, "... and no MTFM aggregates");
+    cr_assert_eq(bind("qart", "Site Code"), ncc_schema_column(qart, "provider_ods"));
+    cr_assert_eq(bind("qart", "FY"), ncc_schema_column(qart, "fin_year"));
+    cr_assert_eq(bind("qart", "Stage of adoption"), ncc_schema_column(qart, "stage"));
     const ncc_column *fy = &cost->cols[ncc_schema_column(cost, "fin_year")];
     cr_assert(fy->required);
     cr_assert_eq(fy->format_code, NCC_E_FIN_YEAR);

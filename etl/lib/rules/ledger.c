@@ -2,6 +2,7 @@
 #include "rules/ledger.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int ncc_ledger_tolerance_parse(const char *text, ncc_money *tolerance)
@@ -58,4 +59,39 @@ int ncc_ledger_check(ncc_file_result *res, const ncc_total *ledger, int nledger,
         }
     }
     return failed;
+}
+
+static bool usable_ledger(const ncc_file_result *r)
+{
+    return r->schema && strcmp(r->schema->kind, "ledger") == 0 && !r->nfile_errors;
+}
+
+int ncc_ledger_check_files(ncc_file_result *results, int n, ncc_money tolerance,
+                           ncc_ledger_added added, void *ctx)
+{
+    int nledger = 0;
+    for (int i = 0; i < n; i++)
+        if (usable_ledger(&results[i]))
+            nledger += results[i].ntotals;
+    if (!nledger)
+        return 0;
+    ncc_total *ledger = calloc((size_t)nledger, sizeof *ledger);
+    if (!ledger)
+        return -1;
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (usable_ledger(&results[i]))
+            for (int t = 0; t < results[i].ntotals; t++)
+                ledger[k++] = results[i].totals[t];
+    for (int i = 0; i < n; i++) {
+        ncc_file_result *r = &results[i];
+        if (!r->schema || strcmp(r->schema->kind, "cost") != 0)
+            continue;
+        int before = r->nfile_errors;
+        ncc_ledger_check(r, ledger, k, tolerance);
+        for (int e = before; added && e < r->nfile_errors; e++)
+            added(ctx, r, &r->file_errors[e]);
+    }
+    free(ledger);
+    return 0;
 }

@@ -23,4 +23,15 @@ bool ncc_ledger_within(ncc_money submitted, ncc_money ledger, ncc_money toleranc
 int ncc_ledger_check(ncc_file_result *res, const ncc_total *ledger, int nledger,
                      ncc_money tolerance);
 
+/*
+ * The check of contract 5.1 when ledger files come with cost files in one call (ncc-validate,
+ * the browser validator): the totals of every ledger file without a file error are the
+ * ledger, and each cost file of results[0..n) is checked against it (ncc_ledger_check).
+ * added (may be NULL) is called for every F_LEDGER_TOLERANCE added, for the rejects CSV.
+ * Returns 0, or -1 when out of memory (nothing checked then).
+ */
+typedef void (*ncc_ledger_added)(void *ctx, const ncc_file_result *res, const ncc_kept_issue *ki);
+int ncc_ledger_check_files(ncc_file_result *results, int n, ncc_money tolerance,
+                           ncc_ledger_added added, void *ctx);
+
 #endif

@@ -201,6 +201,7 @@ int ncc_reconcile_store(PGconn *c, const ncc_recon_row *rows, int n, ncc_money t
         goto fail;
     }
     if (exec_ok(c, "SELECT mart.refresh_benchmark()", err, errlen) < 0 ||
+        exec_ok(c, "SELECT mart.refresh_adoption()", err, errlen) < 0 ||
         exec_ok(c, "COMMIT", err, errlen) < 0)
         goto fail;
     return 0;
@@ -225,6 +226,91 @@ int ncc_reconcile_write_csv(FILE *out, const ncc_recon_row *rows, int n)
         fprintf(out, "%s,%s,%s,%lld,%s,%lld,%s,%lld,%s,%lld,%s,%s\n", r->fin_year, r->org_code,
                 r->technology_id, r->ncc_units, a, r->nhssc_units, b, r->direct_units, d,
                 r->nhssc_units + r->direct_units, s, r->status);
+    }
+    fflush(out);
+    return ferror(out) ? -1 : 0;
+}
+
+/* ---- adoption triangulation (contract 5.5) ------------------------------------------------- */
+
+enum { TRI_FIN_YEAR, TRI_QUARTER, TRI_ORG, TRI_TECH, TRI_STAGE, TRI_PATIENTS, TRI_NHSSC,
+       TRI_SUPPLIER_NHSSC, TRI_DIRECT, TRI_SUPPLY, TRI_SIGNAL, TRI_NCOLS };
+
+static const char tri_sql[] =
+    "SELECT fin_year, quarter, org_code, technology_id, qart_stage, qart_patients, nhssc_units, "
+    "supplier_nhssc_units, direct_units, supply_units, signal FROM mart.adoption_triangulation "
+    "ORDER BY fin_year COLLATE \"C\", quarter, org_code COLLATE \"C\", technology_id COLLATE \"C\"";
+
+/* Row i of res (columns as tri_sql) into *r. */
+static void tri_row_read(const PGresult *res, int i, ncc_tri_row *r)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->fin_year, sizeof r->fin_year, "%s", PQgetvalue(res, i, TRI_FIN_YEAR));
+    r->quarter = atoi(PQgetvalue(res, i, TRI_QUARTER));
+    snprintf(r->org_code, sizeof r->org_code, "%s", PQgetvalue(res, i, TRI_ORG));
+    snprintf(r->technology_id, sizeof r->technology_id, "%s", PQgetvalue(res, i, TRI_TECH));
+    r->qart_stage = PQgetisnull(res, i, TRI_STAGE) ? -1 : atoi(PQgetvalue(res, i, TRI_STAGE));
+    r->qart_patients = PQgetisnull(res, i, TRI_PATIENTS)
+                           ? -1
+                           : strtoll(PQgetvalue(res, i, TRI_PATIENTS), NULL, 10);
+    r->nhssc_units = strtoll(PQgetvalue(res, i, TRI_NHSSC), NULL, 10);
+    r->supplier_nhssc_units = strtoll(PQgetvalue(res, i, TRI_SUPPLIER_NHSSC), NULL, 10);
+    r->direct_units = strtoll(PQgetvalue(res, i, TRI_DIRECT), NULL, 10);
+    r->supply_units = strtoll(PQgetvalue(res, i, TRI_SUPPLY), NULL, 10);
+    snprintf(r->signal, sizeof r->signal, "%s", PQgetvalue(res, i, TRI_SIGNAL));
+}
+
+int ncc_triangulation_compute(PGconn *c, bool store, ncc_tri_row **rows, int *n, char *err,
+                              size_t errlen)
+{
+    *rows = NULL;
+    *n = 0;
+    if (exec_ok(c, "BEGIN; SELECT mart.refresh_adoption()", err, errlen) < 0)
+        goto fail;
+    PGresult *res = PQexec(c, tri_sql);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != TRI_NCOLS) {
+        snprintf(err, errlen, "reading mart.adoption_triangulation: %s", PQerrorMessage(c));
+        PQclear(res);
+        goto fail;
+    }
+    int k = PQntuples(res);
+    ncc_tri_row *out = calloc((size_t)k + 1, sizeof *out);
+    if (!out) {
+        snprintf(err, errlen, "out of memory");
+        PQclear(res);
+        goto fail;
+    }
+    for (int i = 0; i < k; i++)
+        tri_row_read(res, i, &out[i]);
+    PQclear(res);
+    if (exec_ok(c, store ? "COMMIT" : "ROLLBACK", err, errlen) < 0) {
+        free(out);
+        goto fail;
+    }
+    *rows = out;
+    *n = k;
+    return 0;
+fail:
+    if (PQstatus(c) == CONNECTION_OK)
+        PQclear(PQexec(c, "ROLLBACK"));
+    return -1;
+}
+
+int ncc_triangulation_write_csv(FILE *out, const ncc_tri_row *rows, int n)
+{
+    fputs("fin_year,quarter,org_code,technology_id,qart_stage,qart_patients,nhssc_units,"
+          "supplier_nhssc_units,direct_units,supply_units,signal\n",
+          out);
+    for (int i = 0; i < n; i++) {
+        const ncc_tri_row *r = &rows[i];
+        char stage[12] = "", patients[24] = "";
+        if (r->qart_stage >= 0)
+            snprintf(stage, sizeof stage, "%d", r->qart_stage);
+        if (r->qart_patients >= 0)
+            snprintf(patients, sizeof patients, "%lld", r->qart_patients);
+        fprintf(out, "%s,%d,%s,%s,%s,%s,%lld,%lld,%lld,%lld,%s\n", r->fin_year, r->quarter,
+                r->org_code, r->technology_id, stage, patients, r->nhssc_units,
+                r->supplier_nhssc_units, r->direct_units, r->supply_units, r->signal);
     }
     fflush(out);
     return ferror(out) ? -1 : 0;

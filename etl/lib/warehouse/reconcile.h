@@ -7,6 +7,11 @@
  * The sides are read as aggregates from the warehouse (small: trusts x
  * technologies x years) and merged here; the arithmetic is exact (integer
  * units, money scaled by 10^4).
+ *
+ * Also the adoption triangulation of contract section 5.5: computed in the
+ * warehouse by mart.refresh_adoption() (sql/010_adoption.sql, with the
+ * stalled list and the MTFM dashboard of 5.6 and 5.7), read back here and
+ * written as CSV.
  */
 #ifndef NCC_RECONCILE_H
 #define NCC_RECONCILE_H
@@ -38,11 +43,38 @@ const char *ncc_recon_status(const char *technology_id, long long ncc_units,
 int ncc_reconcile_compute(PGconn *c, ncc_money tolerance, ncc_recon_row **rows, int *n,
                           char *err, size_t errlen);
 
-/* Replace mart.reconciliation with rows and refresh mart.mtfm_benchmark, in one transaction. */
+/*
+ * Replace mart.reconciliation with rows and refresh mart.mtfm_benchmark and the adoption marts
+ * (mart.refresh_adoption), in one transaction: every mart changes at once or none does.
+ */
 int ncc_reconcile_store(PGconn *c, const ncc_recon_row *rows, int n, ncc_money tolerance,
                         char *err, size_t errlen);
 
 /* The CSV of contract 5.2 (header and rows). Returns 0, or -1 on a write error. */
 int ncc_reconcile_write_csv(FILE *out, const ncc_recon_row *rows, int n);
+
+/* One row of mart.adoption_triangulation (contract 5.5). */
+typedef struct ncc_tri_row {
+    char fin_year[8];
+    int quarter; /* 1-4 */
+    char org_code[8];
+    char technology_id[24];
+    int qart_stage;          /* 0-5; -1 when the trust has no QART row */
+    long long qart_patients; /* -1 when null */
+    long long nhssc_units, supplier_nhssc_units, direct_units, supply_units;
+    char signal[32];
+} ncc_tri_row;
+
+/*
+ * Recompute the adoption marts (mart.refresh_adoption) and read mart.adoption_triangulation
+ * into *rows (caller frees), sorted by fin_year, quarter, org_code and technology_id. With
+ * store false the recomputation is rolled back: the marts are left as they were and the rows
+ * are what they would be. Runs in its own transaction.
+ */
+int ncc_triangulation_compute(PGconn *c, bool store, ncc_tri_row **rows, int *n, char *err,
+                              size_t errlen);
+
+/* The CSV of contract 5.5 (header and rows, empty for nulls). Returns 0, or -1 on a write error. */
+int ncc_triangulation_write_csv(FILE *out, const ncc_tri_row *rows, int n);
 
 #endif
