@@ -25,6 +25,8 @@
 --            per-shard sums, read by analysts with any SQL from any node.
 --   audit.*  stay local tables of the coordinator: written once per file in the file's
 --            transaction, they need one copy and no cluster-wide commit of their own.
+--   the functions of ref and mart are made to exist on every node (those created before the
+--            extension was; Citus propagates later ones itself).
 --
 -- Checks before anything moves: every core table has org_code NOT NULL (the distribution
 -- column), and no core policy holds a subquery.
@@ -33,6 +35,7 @@ CREATE OR REPLACE FUNCTION public.ncc_after_migrate() RETURNS text
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     t regclass;
+    f regprocedure;
     anchor regclass;
     bad text;
     placed integer := 0;
@@ -105,7 +108,26 @@ BEGIN
         placed := placed + 1;
     END LOOP;
 
-    RETURN format('citus: %s table(s) placed now; %s core table(s) distributed by org_code in %s shard(s), '
+    -- Functions of ref and mart on every node: the marts call some of them in the statements
+    -- sent to the shards (the quarter helpers of 010). Citus propagates a function created
+    -- once the extension exists; this covers those created before (a warehouse migrated on a
+    -- single server, then moved to Citus). Not the functions of ref.trust_role (011), which is
+    -- local and read on the coordinator only. Distributing one function distributes the
+    -- functions it depends on, hence the check at each step.
+    FOR f IN
+        SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+        WHERE p.pronamespace IN ('ref'::regnamespace, 'mart'::regnamespace)
+          AND p.oid NOT IN ('ref.apply_trust_roles()'::regprocedure, 'ref.trust_role_changed()'::regprocedure,
+                            'ref.trust_policy_wanted()'::regprocedure)
+        ORDER BY p.oid::regprocedure::text
+    LOOP
+        CONTINUE WHEN EXISTS (SELECT 1 FROM pg_dist_object o
+                              WHERE o.classid = 'pg_catalog.pg_proc'::regclass AND o.objid = f::oid);
+        PERFORM create_distributed_function(f);
+        placed := placed + 1;
+    END LOOP;
+
+    RETURN format('citus: %s table(s) or function(s) placed now; %s core table(s) distributed by org_code in %s shard(s), '
                   '%s reference table(s)', placed,
                   (SELECT count(*) FROM pg_dist_partition p JOIN pg_catalog.pg_class c ON c.oid = p.logicalrelid
                    WHERE c.relnamespace = 'core'::regnamespace AND NOT c.relispartition),

@@ -16,7 +16,9 @@
 #   4. a worker stopped while a large file is copied: the run exits 69 "database unavailable",
 #      the file stays in the inbox with no audit row, nothing partial; after the worker's
 #      restart the next run completes and the warehouse equals the clean load;
-#   5. a trust role connected to the coordinator reads only its own rows.
+#   5. a trust role connected to the coordinator reads only its own rows;
+#   6. a warehouse migrated and loaded on a server without the extension is moved onto the
+#      cluster by public.ncc_after_migrate() and reconciles as before.
 # Needs Citus installed (scripts/citus install; Makefile.ci's test-normal does it) and starts
 # the cluster when it is down. Environment: NCC_CITUS_ROWS (generated cost lines, default
 # 240000), and scripts/citus's NCC_CITUS_VAR / NCC_CITUS_PORT.
@@ -53,10 +55,12 @@ t_begin=$(now)
 citus_env=$("$citus" env)
 cdb=ncc_it_citus_$NCC_IT_RUN
 cdb_fault=${cdb}_fault
-drop_cluster_dbs() { "$citus" dropdb "$cdb"; "$citus" dropdb "$cdb_fault"; }
+cdb_move=${cdb}_move
+drop_cluster_dbs() { "$citus" dropdb "$cdb"; "$citus" dropdb "$cdb_fault"; "$citus" dropdb "$cdb_move"; }
 drop_cluster_dbs >/dev/null 2>&1 || true
 "$citus" createdb "$cdb"
 "$citus" createdb "$cdb_fault"
+"$citus" createdb "$cdb_move"
 p=ncc_it_citus_$NCC_IT_RUN # the trust roles of part 5 (cluster-wide names)
 cleanup_cluster() {
     "$citus" node w1 start
@@ -68,7 +72,7 @@ cleanup_cluster() {
     if ((ncc_it_failed == 0)); then
         drop_cluster_dbs
     else
-        echo "kept on the cluster: databases $cdb $cdb_fault"
+        echo "kept on the cluster: databases $cdb $cdb_fault $cdb_move"
     fi
 }
 ncc_it_on_exit cleanup_cluster
@@ -112,7 +116,7 @@ single_totals=$(totals)
 on_cluster
 box cluster
 run_night "cluster"
-assert_match '^citus: 0 table' "$(q "SELECT public.ncc_after_migrate()")" \
+assert_match '^citus: 0 table\(s\) or function\(s\) placed now' "$(q "SELECT public.ncc_after_migrate()")" \
     "ncc-nightly laid the fresh database out for Citus itself (nothing left to place)"
 cluster_totals=$(totals)
 assert_match ' rows=' "$single_totals" "the single node holds the night"
@@ -339,6 +343,31 @@ assert_eq "$org_b" "$(as_trust b "SELECT string_agg(DISTINCT org_code, ',') FROM
 assert_eq "0" "$(as_trust a "SELECT count(*) FROM core.cost_line WHERE org_code = '$org_b'")" \
     "asking for another trust's rows gives none"
 assert_match 'permission denied' "$(as_trust a "SELECT count(*) FROM mart.reconciliation")" "trusts cannot read mart on the cluster"
+
+# ---- 6. an existing warehouse moved onto the cluster ----------------------------------------------
+
+on_cluster "$cdb_move"
+q "DROP EXTENSION citus" # this database on the coordinator is then a plain PostgreSQL one
+demo=$NCC_ROOT/fixtures/demo
+assert_status 0 "without the extension, the demo fixtures load (the migrations lay nothing out)" -- \
+    "$load" "$demo/ledger_202324.csv" "$demo"/cost_*.csv* "$demo/nhssc_extract_2023_24.csv" \
+    "$demo/supplier_return_2023_24.csv" "$demo"/qart_*.csv
+assert_eq "single node" "$(q "SELECT public.ncc_after_migrate()")" "public.ncc_after_migrate() sees no extension"
+assert_status 0 "ncc-reconcile before the move" -- "$rec" -o "$T/move_before.csv"
+host=$(sed -n 's/^export PGHOST=//p' <<<"$citus_env")
+host=$(eval "printf '%s' $host")
+cport=$(sed -n 's/^export PGPORT=//p' <<<"$citus_env")
+q "CREATE EXTENSION citus; SELECT citus_set_coordinator_host('$host', $cport);
+   SELECT citus_add_node('$host', $((cport + 1))); SELECT citus_add_node('$host', $((cport + 2)))" >/dev/null
+assert_match '^citus: [1-9][0-9]* table' "$(PGOPTIONS='-c client_min_messages=warning' q "SELECT public.ncc_after_migrate()")" \
+    "after CREATE EXTENSION citus, public.ncc_after_migrate() places the tables and functions, rows included"
+assert_eq "$(q "SELECT count(*) FROM pg_class c WHERE c.relnamespace = 'core'::regnamespace AND c.relkind IN ('r', 'p')")" \
+    "$(q "SELECT count(*) FROM pg_dist_partition p JOIN pg_class c ON c.oid = p.logicalrelid
+          WHERE c.relnamespace = 'core'::regnamespace AND p.partmethod = 'h'")" "every core table is distributed"
+assert_status 0 "ncc-reconcile after the move (the adoption marts call the quarter helpers on the shards)" -- \
+    "$rec" -o "$T/move_after.csv"
+assert_eq "$(md5sum <"$T/move_before.csv")" "$(md5sum <"$T/move_after.csv")" \
+    "the reconciliation is the same after the move ($(wc -l <"$T/move_after.csv") lines)"
 
 echo "# total time $(since "$t_begin") s"
 ncc_it_finish
