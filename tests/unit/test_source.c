@@ -1096,3 +1096,269 @@ Test(source, size_hint_of_stdin)
     cr_assert_eq(ncc_source_text_bytes(src), 4);
     ncc_source_free(src);
 }
+
+/* ---- a read callback instead of a file (ncc_source_open_reader) -------- */
+
+/* Bytes in memory handed out at most chunk at a time; fail_at: -1 with EIO from there. */
+typedef struct memreader {
+    const unsigned char *data;
+    size_t len, pos, chunk;
+    size_t fail_at; /* SIZE_MAX: never */
+    size_t overshoot; /* > 0: claims that many bytes more than asked, once */
+    int reads, peeks;
+} memreader;
+
+static ssize_t mem_read(void *ctx, void *buf, size_t cap)
+{
+    memreader *m = ctx;
+    m->reads++;
+    if (m->pos >= m->fail_at) {
+        errno = EIO;
+        return -1;
+    }
+    if (m->overshoot) {
+        size_t o = m->overshoot;
+        m->overshoot = 0;
+        return (ssize_t)(cap + o);
+    }
+    size_t n = m->len - m->pos;
+    if (n > cap)
+        n = cap;
+    if (n > m->chunk)
+        n = m->chunk;
+    memcpy(buf, m->data + m->pos, n);
+    m->pos += n;
+    return (ssize_t)n;
+}
+
+static int mem_peek(void *ctx, void *buf, size_t len, uint64_t off)
+{
+    memreader *m = ctx;
+    m->peeks++;
+    if (off > m->len || len > m->len - off)
+        return -1;
+    memcpy(buf, m->data + off, len);
+    return 0;
+}
+
+static memreader mem(const void *data, size_t len, size_t chunk)
+{
+    memreader m = {data, len, 0, chunk, SIZE_MAX, 0, 0, 0};
+    return m;
+}
+
+/* Read everything of a reader source in reads of cap, as run() does for a file. */
+static result run_reader(const char *name, memreader *m, bool with_peek, uint64_t size,
+                         const char *encoding, size_t cap)
+{
+    result r;
+    int code = 12345;
+    char err[512] = "";
+    ncc_source_reader rd = {mem_read, with_peek ? mem_peek : NULL, m, size};
+
+    memset(&r, 0, sizeof r);
+    ncc_source *src = ncc_source_open_reader(name, &rd, encoding, &code, err, sizeof err);
+    cr_assert_not_null(src, "open reader %s: %s", name, err);
+    ncc_source_keep_sha256(src);
+    r.hint = ncc_source_size_hint(src);
+    char *buf = malloc(cap);
+    size_t alloc = 4096;
+    r.data = malloc(alloc);
+    cr_assert(buf && r.data);
+    for (;;) {
+        ssize_t n = ncc_source_read(src, buf, cap);
+        if (n <= 0) {
+            r.rc = n;
+            break;
+        }
+        cr_assert_leq((size_t)n, cap);
+        while (r.len + (size_t)n > alloc)
+            alloc *= 2;
+        r.data = realloc(r.data, alloc);
+        cr_assert_not_null(r.data);
+        memcpy(r.data + r.len, buf, (size_t)n);
+        r.len += (size_t)n;
+    }
+    if (r.rc < 0) {
+        const char *msg = NULL;
+        r.code = ncc_source_error(src, &msg);
+        snprintf(r.msg, sizeof r.msg, "%s", msg);
+    }
+    snprintf(r.enc, sizeof r.enc, "%s", ncc_source_encoding(src));
+    r.fell_back = ncc_source_fell_back(src);
+    r.gzip = ncc_source_is_gzip(src);
+    r.raw = ncc_source_raw_bytes(src);
+    cr_assert_eq(ncc_source_size_hint(src), r.hint, "the hint does not depend on reading");
+    ncc_source_sha256_hex(src, r.sha);
+    free(buf);
+    ncc_source_free(src);
+    return r;
+}
+
+Test(source, reader_in_small_chunks_reads_as_a_file_does)
+{
+    size_t len;
+    char *text = make_straddling_utf8(&len);
+    char hex[65];
+    sha_hex(text, len, hex);
+    /* chunks of 7 bytes: every multibyte character straddles some read */
+    memreader m = mem(text, len, 7);
+    result r = run_reader("upload.csv", &m, true, len, NULL, 65536);
+    expect_text(&r, text, len);
+    cr_assert_str_eq(r.enc, "UTF-8");
+    cr_assert_not(r.gzip);
+    cr_assert_eq(r.raw, len);
+    cr_assert_str_eq(r.sha, hex);
+    cr_assert_eq(r.hint, len, "the size the reader gave");
+    cr_assert_gt(m.reads, (int)(len / 7));
+    free(r.data);
+    free(text);
+}
+
+Test(source, reader_of_unknown_size_has_no_hint)
+{
+    memreader m = mem("a,b\n1,2\n", 8, 3);
+    result r = run_reader("x.csv", &m, true, 0, NULL, 16);
+    expect_text(&r, "a,b\n1,2\n", 8);
+    cr_assert_eq(r.hint, 0);
+    cr_assert_eq(m.peeks, 0, "nothing to peek at without a size");
+    free(r.data);
+}
+
+Test(source, reader_falls_back_to_windows1252)
+{
+    memreader m = mem("a,caf\xe9\n", 7, 2);
+    result r = run_reader("w.csv", &m, true, 7, NULL, 16);
+    expect_text(&r, "a,caf\xc3\xa9\n", 8);
+    cr_assert_str_eq(r.enc, "WINDOWS-1252");
+    cr_assert(r.fell_back);
+    free(r.data);
+}
+
+Test(source, reader_gzip_members_inflate_and_hint_from_peek)
+{
+    size_t len, l1, l2;
+    char *text = make_straddling_utf8(&len);
+    unsigned char *g1 = gzip_member(text, len, &l1);
+    unsigned char *g2 = gzip_member("tail,of,it\n", 11, &l2);
+    unsigned char *both = malloc(l1 + l2);
+    memcpy(both, g1, l1);
+    memcpy(both + l1, g2, l2);
+
+    /* one member: the hint is ISIZE, read through peek before any read */
+    memreader m = mem(g1, l1, 4096);
+    result r = run_reader("one.csv.gz", &m, true, l1, NULL, 65536);
+    expect_text(&r, text, len);
+    cr_assert(r.gzip);
+    cr_assert_eq(r.hint, len);
+    cr_assert_geq(m.peeks, 2, "the magic bytes and the trailer");
+    free(r.data);
+
+    /* two members in chunks that split headers and trailers */
+    m = mem(both, l1 + l2, 5);
+    r = run_reader("two.csv.gz", &m, true, l1 + l2, NULL, 65536);
+    cr_assert_eq(r.rc, 0, "%s", r.msg);
+    cr_assert_eq(r.len, len + 11);
+    cr_assert(memcmp(r.data + len, "tail,of,it\n", 11) == 0);
+    cr_assert_eq(r.raw, l1 + l2);
+    free(r.data);
+
+    /* no peek: the hint is the compressed size, a floor */
+    m = mem(g1, l1, 4096);
+    r = run_reader("nopeek.csv.gz", &m, false, l1, NULL, 65536);
+    expect_text(&r, text, len);
+    cr_assert_eq(r.hint, l1);
+    free(r.data);
+
+    /* cut short: F_GZIP as for a file */
+    m = mem(g1, l1 / 2, 4096);
+    r = run_reader("cut.csv.gz", &m, true, l1 / 2, NULL, 65536);
+    expect_error(&r, NCC_F_GZIP, NULL);
+    free(r.data);
+    free(both);
+    free(g1);
+    free(g2);
+    free(text);
+}
+
+Test(source, reader_failure_is_unreadable_with_the_name)
+{
+    static const char body[] = "fin_year,org_code\n202324,RAA\n";
+    memreader m = mem(body, sizeof body - 1, 10);
+    m.fail_at = 20;
+    result r = run_reader("gone.csv", &m, true, sizeof body - 1, NULL, 16);
+    expect_error(&r, NCC_F_UNREADABLE, "cannot read \"gone.csv\": Input/output error");
+    cr_assert_eq(r.len, 20, "what came before the failure was handed out");
+    free(r.data);
+}
+
+Test(source, reader_giving_more_than_asked_is_unreadable)
+{
+    memreader m = mem("a,b\n", 4, 4);
+    m.overshoot = 1;
+    result r = run_reader("liar.csv", &m, true, 4, NULL, 16);
+    expect_error(&r, NCC_F_UNREADABLE, "the reader gave more than asked");
+    cr_assert_eq(r.raw, 0, "nothing counted or hashed");
+    free(r.data);
+}
+
+Test(source, reader_named_dash_is_not_stdin)
+{
+    memreader m = mem("x\n", 2, 1);
+    m.fail_at = 0;
+    result r = run_reader("-", &m, true, 2, NULL, 16);
+    expect_error(&r, NCC_F_UNREADABLE, "cannot read \"-\"");
+    free(r.data);
+}
+
+Test(source, reader_unknown_encoding_fails_open)
+{
+    memreader m = mem("x\n", 2, 2);
+    ncc_source_reader rd = {mem_read, mem_peek, &m, 2};
+    int code = 0;
+    char err[256] = "";
+    cr_assert_null(ncc_source_open_reader("x.csv", &rd, "NO-SUCH-CHARSET", &code, err, sizeof err));
+    cr_assert_eq(code, -1);
+    cr_assert_not_null(strstr(err, "unknown encoding"), "%s", err);
+    cr_assert_eq(m.reads, 0);
+}
+
+Test(source, bound_reader_opens_by_name_until_unbound)
+{
+    static const char body[] = "a,b\n1,2\n";
+    memreader m = mem(body, sizeof body - 1, 3);
+    ncc_source_reader rd = {mem_read, mem_peek, &m, sizeof body - 1};
+    int code = 0;
+    char err[512] = "", buf[64];
+    const char *name = tpath("bound.csv"); /* no such file on disk */
+
+    cr_assert_eq(ncc_source_bind_reader(name, &rd), 0);
+    ncc_source *src = ncc_source_open(name, NULL, &code, err, sizeof err);
+    cr_assert_not_null(src, "%s", err);
+    cr_assert_eq(ncc_source_size_hint(src), sizeof body - 1);
+    size_t got = 0;
+    ssize_t n;
+    while ((n = ncc_source_read(src, buf + got, sizeof buf - got)) > 0)
+        got += (size_t)n;
+    cr_assert_eq(n, 0);
+    cr_assert_eq(got, sizeof body - 1);
+    cr_assert(memcmp(buf, body, got) == 0);
+    ncc_source_free(src);
+
+    /* another name is a path as ever */
+    cr_assert_null(ncc_source_open(tpath("other.csv"), NULL, &code, err, sizeof err));
+    cr_assert_eq(code, NCC_F_UNREADABLE);
+
+    /* unbound: the name is a path again, and the file is not there */
+    cr_assert_eq(ncc_source_bind_reader(NULL, NULL), 0);
+    cr_assert_null(ncc_source_open(name, NULL, &code, err, sizeof err));
+    cr_assert_not_null(strstr(err, "No such file or directory"), "%s", err);
+
+    /* a name longer than NCC_SOURCE_NAME_MAX binds nothing */
+    char *long_name = malloc(NCC_SOURCE_NAME_MAX + 2);
+    memset(long_name, 'n', NCC_SOURCE_NAME_MAX + 1);
+    long_name[NCC_SOURCE_NAME_MAX + 1] = '\0';
+    cr_assert_eq(ncc_source_bind_reader(long_name, &rd), -1);
+    cr_assert_null(ncc_source_open(long_name, NULL, &code, err, sizeof err));
+    free(long_name);
+}

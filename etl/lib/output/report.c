@@ -88,6 +88,13 @@ static void print_codes(FILE *out, const ncc_file_result *r, ncc_level level, co
     }
 }
 
+const char *ncc_report_feed_label(const ncc_file_result *r)
+{
+    bool feed = r->schema && r->schema->tot_feed >= 0 && !r->schema->feed_literal &&
+                strcmp(r->schema->cols[r->schema->tot_feed].name, "feed") == 0;
+    return feed ? "feed" : "route";
+}
+
 int ncc_report_text(FILE *out, const ncc_file_result *res, int n)
 {
     int valid = 0, invalid = 0, rejected = 0;
@@ -117,11 +124,9 @@ int ncc_report_text(FILE *out, const ncc_file_result *res, int n)
         print_codes(out, r, NCC_LEVEL_ROW, "row errors");
         print_codes(out, r, NCC_LEVEL_WARNING, "warnings");
         if (r->ntotals) {
-            bool cost = r->schema && r->schema->tot_feed >= 0 && !r->schema->feed_literal &&
-                        strcmp(r->schema->cols[r->schema->tot_feed].name, "feed") == 0;
             fprintf(out, "  totals of valid rows:\n");
-            fprintf(out, "    %-8s  %-5s  %-6s  %10s  %24s\n", "fin_year", "org", cost ? "feed" : "route",
-                    "rows", "amount");
+            fprintf(out, "    %-8s  %-5s  %-6s  %10s  %24s\n", "fin_year", "org",
+                    ncc_report_feed_label(r), "rows", "amount");
             for (int t = 0; t < r->ntotals; t++) {
                 char m[NCC_MONEY_BUFSIZE];
                 ncc_money_format(r->totals[t].amount, m, sizeof m);

@@ -15,6 +15,9 @@
 int ncc_report_text(FILE *out, const ncc_file_result *res, int n);
 /* One JSON object as contract 5.1. Returns 0, or -1 on a write error. */
 int ncc_report_json(FILE *out, const ncc_file_result *res, int n);
+/* The heading of the third column of a file's totals in the text report:
+ * "feed" (cost, ledger) or "route" (the others). */
+const char *ncc_report_feed_label(const ncc_file_result *r);
 
 typedef struct ncc_rejects ncc_rejects;
 /* Create the rejects CSV with its header. NULL with a message on failure. */

@@ -1,6 +1,6 @@
 /*
- * source.c - the byte source of every input file: reads a path or stdin in
- * large blocks, hashes the raw bytes (SHA-256), inflates gzip (detected by
+ * source.c - the byte source of every input file: reads a path, stdin or a
+ * read callback (ncc_source_reader) in large blocks, hashes the raw bytes (SHA-256), inflates gzip (detected by
  * its magic bytes, concatenated members included) and hands out UTF-8:
  * validated as it passes, or converted with iconv, BOM stripped.
  *
@@ -53,8 +53,10 @@ enum step {
 };
 
 struct ncc_source {
-    int fd;
+    int fd;             /* -1 with a reader */
     bool own_fd;
+    bool use_reader;    /* raw bytes from rd, not fd */
+    ncc_source_reader rd;
     char *where;   /* "\"path\"" or "standard input", for messages */
     char *encname; /* what ncc_source_encoding reports unless fell_back */
 
@@ -117,7 +119,7 @@ static ssize_t raw_read(ncc_source *s, unsigned char *dst, size_t cap)
     if (s->raw_eof)
         return 0;
     do
-        n = read(s->fd, dst, cap);
+        n = s->use_reader ? s->rd.read(s->rd.ctx, dst, cap) : read(s->fd, dst, cap);
     while (n < 0 && errno == EINTR);
     if (n < 0) {
         fail_with(s, NCC_F_UNREADABLE, "cannot read %s: %s", s->where, strerror(errno));
@@ -126,6 +128,11 @@ static ssize_t raw_read(ncc_source *s, unsigned char *dst, size_t cap)
     if (n == 0) {
         s->raw_eof = true;
         return 0;
+    }
+    if ((size_t)n > cap) { /* only a reader could */
+        fail_with(s, NCC_F_UNREADABLE, "cannot read %s: the reader gave more than asked",
+                  s->where);
+        return -1;
     }
     if (s->hash)
         ncc_sha256_update(&s->sha, dst, (size_t)n);
@@ -552,25 +559,34 @@ static char *str_dup(const char *s, bool upper)
     return d;
 }
 
-ncc_source *ncc_source_open(const char *path, const char *encoding, int *code, char *err,
-                            size_t errlen)
+/* "\"name\"" for messages; NULL when out of memory. */
+static char *quoted(const char *name)
 {
-    ncc_source *s = NULL;
-    const char *conv = NULL; /* iconv source charset, if any */
-    char msg[512] = "";
-    int fail_code = NCC_F_UNREADABLE;
-    int saved_errno = 0;
-    struct stat st;
+    size_t n = strlen(name);
+    char *q = malloc(n + 3);
 
-    s = calloc(1, sizeof *s);
-    if (!s) {
-        saved_errno = errno;
-        snprintf(msg, sizeof msg, "cannot open \"%s\": %s", path, strerror(saved_errno));
-        goto fail;
+    if (q) {
+        q[0] = '"';
+        memcpy(q + 1, name, n);
+        q[n + 1] = '"';
+        q[n + 2] = '\0';
     }
+    return q;
+}
+
+/*
+ * What every source needs, whatever its bytes come from: the encoding and its
+ * iconv descriptor, the buffers, zlib. Returns 0, or an errno with a message in
+ * msg and *fail_code set (-1 for an unknown encoding).
+ */
+static int source_init(ncc_source *s, const char *path, const char *encoding, int *fail_code,
+                       char *msg, size_t msglen)
+{
+    const char *conv = NULL; /* iconv source charset, if any */
+    int e = 0;
+
     s->fd = -1;
     s->cd = (iconv_t)-1;
-
     if (!encoding || strcasecmp(encoding, "auto") == 0) {
         s->mode = MODE_UNDECIDED;
         s->at_start = true;
@@ -587,75 +603,136 @@ ncc_source *ncc_source_open(const char *path, const char *encoding, int *code, c
         conv = encoding;
     }
     if (!s->encname) {
-        saved_errno = errno;
-        snprintf(msg, sizeof msg, "cannot open \"%s\": %s", path, strerror(saved_errno));
-        goto fail;
+        snprintf(msg, msglen, "cannot open \"%s\": %s", path, strerror(ENOMEM));
+        return ENOMEM;
     }
     if (conv) {
         /* "" would mean the locale's charset to glibc: not a name */
         if (*conv == '\0') {
-            saved_errno = EINVAL;
+            e = EINVAL;
         } else {
             s->cd = iconv_open("UTF-8", conv);
             if (s->cd == (iconv_t)-1)
-                saved_errno = errno;
+                e = errno;
         }
-        if (saved_errno) {
-            fail_code = -1;
-            if (saved_errno == EINVAL)
-                snprintf(msg, sizeof msg, "unknown encoding \"%s\" (see iconv --list)", conv);
+        if (e) {
+            *fail_code = -1;
+            if (e == EINVAL)
+                snprintf(msg, msglen, "unknown encoding \"%s\" (see iconv --list)", conv);
             else
-                snprintf(msg, sizeof msg, "cannot use encoding \"%s\": %s", conv,
-                         strerror(saved_errno));
-            goto fail;
+                snprintf(msg, msglen, "cannot use encoding \"%s\": %s", conv, strerror(e));
+            return e;
         }
     }
 
-    if (strcmp(path, "-") == 0) {
-        s->where = str_dup("standard input", false);
-    } else {
-        size_t n = strlen(path);
-        s->where = malloc(n + 3);
-        if (s->where) {
-            s->where[0] = '"';
-            memcpy(s->where + 1, path, n);
-            s->where[n + 1] = '"';
-            s->where[n + 2] = '\0';
-        }
-    }
+    s->where = strcmp(path, "-") == 0 && !s->use_reader ? str_dup("standard input", false)
+                                                          : quoted(path);
     s->win = malloc(WIN_SLACK + NCC_SOURCE_BUFSIZE);
     s->zin = malloc(NCC_SOURCE_BUFSIZE);
     if (!s->where || !s->win || !s->zin) {
-        saved_errno = ENOMEM;
-        snprintf(msg, sizeof msg, "cannot open \"%s\": %s", path, strerror(saved_errno));
-        goto fail;
+        snprintf(msg, msglen, "cannot open \"%s\": %s", path, strerror(ENOMEM));
+        return ENOMEM;
     }
     if (inflateInit2(&s->zs, 16 + MAX_WBITS) != Z_OK) {
-        saved_errno = ENOMEM;
-        snprintf(msg, sizeof msg, "cannot open \"%s\": cannot start gzip: %s", path,
-                 strerror(saved_errno));
-        goto fail;
+        snprintf(msg, msglen, "cannot open \"%s\": cannot start gzip: %s", path, strerror(ENOMEM));
+        return ENOMEM;
     }
     s->zs_ready = true;
+    ncc_sha256_init(&s->sha);
+    return 0;
+}
+
+/* The reader bound by ncc_source_bind_reader, if any. */
+static struct {
+    bool set;
+    char name[NCC_SOURCE_NAME_MAX + 1];
+    ncc_source_reader rd;
+} bound;
+
+int ncc_source_bind_reader(const char *name, const ncc_source_reader *reader)
+{
+    bound.set = false;
+    if (!reader)
+        return 0;
+    size_t n = strlen(name);
+    if (n > NCC_SOURCE_NAME_MAX)
+        return -1;
+    memcpy(bound.name, name, n + 1);
+    bound.rd = *reader;
+    bound.set = true;
+    return 0;
+}
+
+/* Fail an open: the message and code to the caller, errno kept. Returns NULL. */
+static ncc_source *open_failed(ncc_source *s, int e, int fail_code, const char *msg, int *code,
+                               char *err, size_t errlen)
+{
+    if (code)
+        *code = fail_code;
+    if (err && errlen > 0)
+        snprintf(err, errlen, "%s", msg);
+    ncc_source_free(s);
+    errno = e;
+    return NULL;
+}
+
+ncc_source *ncc_source_open_reader(const char *name, const ncc_source_reader *reader,
+                                   const char *encoding, int *code, char *err, size_t errlen)
+{
+    char msg[512] = "";
+    int fail_code = NCC_F_UNREADABLE;
+    ncc_source *s = calloc(1, sizeof *s);
+
+    if (!s) {
+        snprintf(msg, sizeof msg, "cannot open \"%s\": %s", name, strerror(ENOMEM));
+        return open_failed(s, ENOMEM, fail_code, msg, code, err, errlen);
+    }
+    s->use_reader = true;
+    s->rd = *reader;
+    int e = source_init(s, name, encoding, &fail_code, msg, sizeof msg);
+    if (e)
+        return open_failed(s, e, fail_code, msg, code, err, errlen);
+    s->regular = reader->size > 0;
+    s->file_size = (off_t)reader->size;
+    return s;
+}
+
+ncc_source *ncc_source_open(const char *path, const char *encoding, int *code, char *err,
+                            size_t errlen)
+{
+    char msg[512] = "";
+    int fail_code = NCC_F_UNREADABLE;
+    struct stat st;
+
+    if (bound.set && strcmp(path, bound.name) == 0)
+        return ncc_source_open_reader(path, &bound.rd, encoding, code, err, errlen);
+    ncc_source *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(msg, sizeof msg, "cannot open \"%s\": %s", path, strerror(ENOMEM));
+        return open_failed(s, ENOMEM, fail_code, msg, code, err, errlen);
+    }
+    int e = source_init(s, path, encoding, &fail_code, msg, sizeof msg);
+    if (e)
+        return open_failed(s, e, fail_code, msg, code, err, errlen);
 
     if (strcmp(path, "-") == 0) {
         s->fd = STDIN_FILENO;
     } else {
         s->fd = open(path, O_RDONLY | O_CLOEXEC);
         if (s->fd < 0) {
-            saved_errno = errno;
-            snprintf(msg, sizeof msg, "cannot open \"%s\": %s", path, strerror(saved_errno));
-            goto fail;
+            e = errno;
+            snprintf(msg, sizeof msg, "cannot open \"%s\": %s", path, strerror(e));
+            return open_failed(s, e, fail_code, msg, code, err, errlen);
         }
         s->own_fd = true;
     }
     if (fstat(s->fd, &st) != 0)
-        saved_errno = errno;
+        e = errno;
     else if (S_ISDIR(st.st_mode))
-        saved_errno = EISDIR;
-    if (saved_errno) {
-        snprintf(msg, sizeof msg, "cannot open %s: %s", s->where, strerror(saved_errno));
-        goto fail;
+        e = EISDIR;
+    if (e) {
+        snprintf(msg, sizeof msg, "cannot open %s: %s", s->where, strerror(e));
+        return open_failed(s, e, fail_code, msg, code, err, errlen);
     }
     if (S_ISREG(st.st_mode)) {
         (void)posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -663,18 +740,7 @@ ncc_source *ncc_source_open(const char *path, const char *encoding, int *code, c
         s->file_size = st.st_size;
         s->regular = s->start_off >= 0 && s->start_off <= s->file_size;
     }
-
-    ncc_sha256_init(&s->sha);
     return s;
-
-fail:
-    if (code)
-        *code = fail_code;
-    if (err && errlen > 0)
-        snprintf(err, errlen, "%s", msg);
-    ncc_source_free(s);
-    errno = saved_errno;
-    return NULL;
 }
 
 ncc_code ncc_source_error(const ncc_source *src, const char **message)
@@ -709,10 +775,14 @@ uint64_t ncc_source_text_bytes(const ncc_source *src)
     return src->text_out;
 }
 
-/* pread all of len bytes at off; false on a short read or an error. */
-static bool pread_full(int fd, void *buf, size_t len, off_t off)
+/* pread all of len bytes at off (or the reader's peek); false on a short read or an error. */
+static bool pread_full(const ncc_source *src, void *buf, size_t len, off_t off)
 {
     size_t got = 0;
+    int fd = src->fd;
+
+    if (src->use_reader)
+        return src->rd.peek && src->rd.peek(src->rd.ctx, buf, len, (uint64_t)off) == 0;
     while (got < len) {
         ssize_t n = pread(fd, (char *)buf + got, len - got, off + (off_t)got);
         if (n < 0 && errno == EINTR)
@@ -734,13 +804,13 @@ uint64_t ncc_source_size_hint(const ncc_source *src)
     if (src->started)
         gzip = src->gzip;
     else
-        gzip = size >= 2 && pread_full(src->fd, magic, 2, src->start_off) && magic[0] == 0x1f &&
+        gzip = size >= 2 && pread_full(src, magic, 2, src->start_off) && magic[0] == 0x1f &&
                magic[1] == 0x8b;
     if (!gzip)
         return size;
     unsigned char t[4];
     /* the smallest gzip member is 18 bytes: header 10, empty deflate block, trailer 8 */
-    if (size < 18 || !pread_full(src->fd, t, 4, src->file_size - 4))
+    if (size < 18 || !pread_full(src, t, 4, src->file_size - 4))
         return size;
     uint64_t isize = (uint64_t)t[0] | (uint64_t)t[1] << 8 | (uint64_t)t[2] << 16 |
                      (uint64_t)t[3] << 24;

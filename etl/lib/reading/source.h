@@ -1,5 +1,6 @@
 /*
- * source.h - the byte source of every input file: a path or stdin, gzip
+ * source.h - the byte source of every input file: a path, stdin or a read
+ * callback (for hosts without files to open: the browser build), gzip
  * detected by magic bytes, decoded to UTF-8 (BOM stripped).
  *
  * Encodings (contract section 2):
@@ -41,6 +42,45 @@ typedef struct ncc_source ncc_source;
  */
 ncc_source *ncc_source_open(const char *path, const char *encoding, int *code, char *err,
                             size_t errlen);
+
+/*
+ * Raw bytes from a callback instead of a file descriptor.
+ *  - read: up to cap bytes into buf; the count (> 0), 0 at the end, or -1
+ *    with errno set (the source then fails with F_UNREADABLE, strerror(errno)).
+ *  - peek (may be NULL): len bytes at offset off into buf without moving,
+ *    as pread; 0, or -1 when they cannot be had. Only ncc_source_size_hint
+ *    uses it (the gzip magic and trailer), as it uses pread on a file.
+ *  - size: the raw bytes read will give in all, 0 when unknown; the size
+ *    hint is then worked out as for a regular file of that size.
+ */
+typedef struct ncc_source_reader {
+    ssize_t (*read)(void *ctx, void *buf, size_t cap);
+    int (*peek)(void *ctx, void *buf, size_t len, uint64_t off);
+    void *ctx;
+    uint64_t size;
+} ncc_source_reader;
+
+/*
+ * Open a source over *reader (copied; its ctx is borrowed until
+ * ncc_source_free). name stands for the path in messages. Fails as
+ * ncc_source_open does, but never with F_UNREADABLE for the bytes (the
+ * first read tells).
+ */
+ncc_source *ncc_source_open_reader(const char *name, const ncc_source_reader *reader,
+                                   const char *encoding, int *code, char *err, size_t errlen);
+
+/*
+ * Bind a reader to a name, for code that opens sources by path (such as
+ * ncc_validate_file): while bound, ncc_source_open(name, ...) opens the
+ * reader instead of a file, as ncc_source_open_reader(name, ...) would.
+ * One binding at a time: binding again replaces it; a NULL reader removes
+ * it. The name (at most NCC_SOURCE_NAME_MAX bytes) and *reader are copied.
+ * Returns 0, or -1 when the name is longer (nothing is bound then).
+ * Process-wide and not thread-safe: for single-threaded hosts such as a
+ * WebAssembly module.
+ */
+#define NCC_SOURCE_NAME_MAX 4095
+int ncc_source_bind_reader(const char *name, const ncc_source_reader *reader);
 
 /*
  * Read up to cap bytes of UTF-8 text into buf (cap >= 16). Returns the

@@ -1,10 +1,20 @@
-/* keyset.c - the duplicate-key fingerprint set (see keyset.h). */
+/*
+ * keyset.c - the duplicate-key fingerprint set (see keyset.h).
+ *
+ * Under Emscripten (the browser build) the tables live on the heap, one
+ * calloc'ed block each: its mmap cannot unmap part of a mapping, and the
+ * memory of a WebAssembly module never goes back to the system anyway.
+ */
 #define _GNU_SOURCE
 #include "rules/keyset.h"
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __EMSCRIPTEN__
+#define KEYSET_HEAP 1
+#else
 #include <sys/mman.h>
+#endif
 
 #define PAGE_SLOTS ((size_t)4096 / sizeof(uint64_t)) /* slots in a 4 KiB page */
 #define HUGE_MIN_BYTES ((size_t)4 << 20) /* mappings that may hold a whole 2 MiB page */
@@ -31,6 +41,18 @@ static size_t limit_of(size_t cap)
 
 bool ncc_keyset_hugepages = true;
 
+#ifdef KEYSET_HEAP
+static uint64_t *map_slots(size_t slots)
+{
+    return calloc(slots, sizeof(uint64_t));
+}
+
+static void unmap_slots(uint64_t *slots, size_t cap)
+{
+    (void)cap;
+    free(slots);
+}
+#else
 static uint64_t *map_slots(size_t slots)
 {
     size_t bytes = slots * sizeof(uint64_t);
@@ -48,6 +70,7 @@ static void unmap_slots(uint64_t *slots, size_t cap)
     if (slots)
         munmap(slots, cap * sizeof(uint64_t));
 }
+#endif
 
 static size_t home(uint64_t fp, size_t cap)
 {
@@ -90,6 +113,19 @@ int ncc_keyset_init(ncc_keyset *ks, size_t expected)
     if (cap > SIZE_MAX / sizeof(uint64_t) / NCC_KEYSET_SHARDS)
         return -1;
     ks->shard = calloc(NCC_KEYSET_SHARDS, sizeof *ks->shard);
+#ifdef KEYSET_HEAP
+    for (size_t i = 0; ks->shard && i < NCC_KEYSET_SHARDS; i++) {
+        ks->shard[i].slots = map_slots(cap);
+        if (!ks->shard[i].slots) {
+            ncc_keyset_free(ks);
+            return -1;
+        }
+        ks->shard[i].cap = cap;
+        ks->shard[i].limit = limit_of(cap);
+    }
+    if (!ks->shard)
+        return -1;
+#else
     /* one mapping for all the tables, each a run of whole pages in it, so that any
      * one of them can be unmapped alone later */
     uint64_t *all = ks->shard ? map_slots(cap * NCC_KEYSET_SHARDS) : NULL;
@@ -103,6 +139,7 @@ int ncc_keyset_init(ncc_keyset *ks, size_t expected)
         ks->shard[i].cap = cap;
         ks->shard[i].limit = limit_of(cap);
     }
+#endif
     account(ks, cap * NCC_KEYSET_SHARDS, 0);
     return 0;
 }
@@ -121,6 +158,16 @@ int ncc_keyset_reserve(ncc_keyset *ks, size_t expected)
         grow += ks->shard[i].cap < cap;
     if (!grow)
         return 0;
+#ifdef KEYSET_HEAP
+    for (size_t i = 0; i < NCC_KEYSET_SHARDS; i++) {
+        ncc_keyset_shard *sh = &ks->shard[i];
+        uint64_t *ns = sh->cap < cap ? map_slots(cap) : NULL;
+        if (sh->cap < cap && !ns)
+            return -1;
+        if (ns)
+            rehash_into(ks, sh, ns, cap);
+    }
+#else
     /* one mapping again; the pages of a table are touched only when it moves in, and the
      * runs of the tables that stay put are unmapped untouched */
     uint64_t *all = map_slots(cap * NCC_KEYSET_SHARDS);
@@ -133,6 +180,7 @@ int ncc_keyset_reserve(ncc_keyset *ks, size_t expected)
         else
             unmap_slots(all + i * cap, cap);
     }
+#endif
     return 0;
 }
 
