@@ -2,7 +2,7 @@
 --
 -- Conventions for every core table:
 --  * every primary key includes org_code, the future Citus distribution column
---    (DESIGN.md §4; sql/citus/ distributes on it);
+--    (DESIGN.md §4; sql/012_citus_layout.sql distributes on it);
 --  * money is NUMERIC(22,4): the contract allows up to 18 integer digits and exactly 4
 --    decimals (§2 "Money"), which needs precision 22 - NUMERIC(18,4) would hold only 14
 --    integer digits - stored exactly, never as floating point;

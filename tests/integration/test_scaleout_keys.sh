@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # tests/integration/test_scaleout_keys.sh - the warehouse schema can be distributed by org_code
-# with Citus (DESIGN.md §4, docs/scale-out.md, sql/citus/):
+# with Citus (DESIGN.md §4, docs/scale-out.md, sql/011, sql/012), checked on a single server
+# (tests/integration/test_citus.sh runs it on a real cluster):
 #   1. on a fresh migrated database, the catalogue says that every primary key, unique
 #      constraint, unique index and exclusion constraint of every table in core includes
 #      org_code as a key column; every core table has org_code NOT NULL, of one type and
 #      collation; every core table has a primary key; core.cost_line is partitioned by list on
 #      fin_year, one level deep; every core table and partition has row-level security on;
-#   2. without the citus extension, each file of sql/citus/ raises its notice and changes
-#      nothing;
-#   3. the plain-PostgreSQL part of the move (sql/citus/02_portable.sql, applied with
-#      ncc.citus_portable=on) leaves no policy with a subquery, keeps the benchmark and the
-#      reconciliation of the fixtures exactly as before, and gives each trust its own rows
-#      through the per-role policies.
+#   2. without the citus extension the layout (public.ncc_after_migrate()) places nothing, and
+#      no core policy holds a subquery (Citus refuses those);
+#   3. the per-role policies (ref.apply_trust_roles() and the trigger on ref.trust_role) give
+#      each trust its own rows, follow every change of the mapping when it commits, and the
+#      fixtures' benchmark and reconciliation are as expected.
 # Offenders are listed by name.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -22,7 +22,6 @@ rec=$NCC_BIN/ncc-reconcile
 for x in "$migrate" "$load" "$rec"; do
     [[ -x $x ]] || { echo "$x not built" >&2; exit 1; }
 done
-citus_dir=$NCC_ROOT/sql/citus
 demo=$NCC_ROOT/fixtures/demo
 expected=$NCC_ROOT/tests/data/expected
 T=$NCC_IT_TMP
@@ -134,54 +133,26 @@ SUBLINK_POLICIES="SELECT string_agg(format('%s on %s', p.polname, p.polrelid::re
                   FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
                   WHERE c.relnamespace = 'core'::regnamespace
                     AND (p.polqual::text LIKE '%{SUBLINK%' OR coalesce(p.polwithcheck::text, '') LIKE '%{SUBLINK%')"
-sublinks=$(ncc_it_sql "$SUBLINK_POLICIES")
-if [[ -n $sublinks ]]; then
-    echo "# note: policies with a subquery, which Citus refuses and sql/citus/02_portable.sql replaces: $sublinks"
-fi
 
 # =============================================================================================
-# 2. sql/citus/ without the citus extension
+# 2. The layout without the citus extension
 # =============================================================================================
 
-# Everything the files could change: relations, policies, functions, constraints, ACLs.
-snapshot() {
-    ncc_it_sql "
-    SELECT md5(string_agg(x, E'\n' ORDER BY x)) FROM (
-        SELECT format('rel %s %s %s %s', c.oid::regclass, c.relkind, c.relacl, c.relrowsecurity) AS x
-        FROM pg_class c WHERE c.relnamespace::regnamespace::text IN ('public', 'ref', 'core', 'mart', 'audit')
-      UNION ALL
-        SELECT format('pol %s %s %s %s', p.polrelid::regclass, p.polname, p.polroles, pg_get_expr(p.polqual, p.polrelid))
-        FROM pg_policy p
-      UNION ALL
-        SELECT format('fn %s %s %s', p.oid::regprocedure, md5(p.prosrc), p.proacl)
-        FROM pg_proc p WHERE p.pronamespace::regnamespace::text IN ('public', 'ref', 'core', 'mart', 'audit')
-      UNION ALL
-        SELECT format('con %s %s', c.conrelid::regclass, c.conname) FROM pg_constraint c
-        WHERE c.connamespace::regnamespace::text IN ('public', 'ref', 'core', 'mart', 'audit')
-      UNION ALL
-        SELECT format('ext %s', extname) FROM pg_extension) s"
-}
-
-nfiles=0
-for f in "$citus_dir"/0*.sql; do
-    [[ -e $f ]] && nfiles=$((nfiles + 1))
-done
-assert_match '^[1-9]' "$nfiles" "sql/citus/ holds the distribution DDL ($nfiles files)"
-if [[ -n $(ncc_it_sql "SELECT 1 FROM pg_available_extensions WHERE name = 'citus'") ]]; then
-    echo "# skipped: the citus extension is installed on this server, so sql/citus/ would really run"
-else
-    before=$(snapshot)
-    for f in "$citus_dir"/0*.sql; do
-        b=$(basename "$f")
-        assert_status 0 "$b runs without citus" -- psql -X -q -v ON_ERROR_STOP=1 -f "$f"
-        assert_match "NOTICE: +sql/citus/$b: the citus extension is not installed on this server .*nothing done" \
-            "$NCC_IT_ERR" "$b says that it did nothing because citus is not installed"
-    done
-    assert_eq "$before" "$(snapshot)" "without citus, sql/citus/ changes nothing in the catalogue"
-fi
+assert_eq "" "$(ncc_it_sql "$SUBLINK_POLICIES")" "no core policy holds a subquery (Citus-ready; offenders listed)"
+assert_eq "" "$(ncc_it_sql "SELECT string_agg(t.name, ', ') FROM ($CORE_TABLES) t
+                            WHERE NOT t.relispartition
+                              AND NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = t.oid AND p.polname = 'loader_all')")" \
+    "every core table keeps the loader's policy (offenders listed)"
+assert_eq "" "$(ncc_it_sql "SELECT string_agg(p.polrelid::regclass || ' ' || p.polname, ', ') FROM pg_policy p
+                            WHERE p.polname = 'trust_read'")" \
+    "no policy of the earlier design (one trust_read for ncc_trust) is left"
+assert_eq "single node" "$(ncc_it_sql "SELECT public.ncc_after_migrate()")" \
+    "public.ncc_after_migrate() places nothing without the citus extension"
+assert_eq "012_citus_layout.sql" "$(ncc_it_sql "SELECT name FROM public.ncc_schema_version WHERE version = 12")" \
+    "the layout is a recorded migration"
 
 # =============================================================================================
-# 3. The plain-PostgreSQL part of the move, on the fixtures
+# 3. Per-role policies, on the fixtures
 # =============================================================================================
 
 assert_status 0 "the demo fixtures load, ledger first" -- "$load" \
@@ -195,47 +166,30 @@ bench_csv() {
                median_unit_cost, p25_unit_cost, p75_unit_cost, n_orgs, cost_index
         FROM mart.mtfm_benchmark ORDER BY fin_year, technology_id, org_code"
 }
-assert_status 0 "ncc-reconcile with the functions of sql/" -- "$rec" -o "$T/rec_before.csv"
+assert_status 0 "ncc-reconcile" -- "$rec" -o "$T/rec.csv"
+assert_eq "" "$NCC_IT_ERR" "ncc-reconcile stays quiet (no notice on stderr)"
 assert_eq "$(cat "$expected/mtfm_benchmark.csv")" "$(bench_csv)" \
-    "before: mart.mtfm_benchmark equals tests/data/expected/mtfm_benchmark.csv"
-
-assert_status 0 "sql/citus/02_portable.sql applies on plain PostgreSQL with ncc.citus_portable=on" -- \
-    env PGOPTIONS="-c ncc.citus_portable=on" psql -X -q -v ON_ERROR_STOP=1 -f "$citus_dir/02_portable.sql"
-assert_match 'per-trust policies written' "$NCC_IT_ERR" "02_portable.sql reports what it did"
-assert_eq "" "$(ncc_it_sql "$SUBLINK_POLICIES")" "after 02_portable.sql no core policy holds a subquery (Citus-ready)"
-assert_eq "" "$(ncc_it_sql "SELECT string_agg(t.name, ', ') FROM ($CORE_TABLES) t
-                            WHERE NOT t.relispartition
-                              AND NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = t.oid AND p.polname = 'loader_all')")" \
-    "after 02_portable.sql every core table keeps the loader's policy"
-check_keys "after 02_portable.sql"
-
-assert_status 0 "ncc-reconcile with the two-step mart.refresh_benchmark()" -- "$rec" -o "$T/rec_after.csv"
-assert_eq "" "$NCC_IT_ERR" "ncc-reconcile stays quiet with the two-step function (no notice on stderr)"
-assert_eq "$(cat "$expected/mtfm_benchmark.csv")" "$(bench_csv)" \
-    "after: the two-step benchmark equals tests/data/expected/mtfm_benchmark.csv"
-assert_eq "$(md5sum <"$expected/reconciliation.csv")" "$(md5sum <"$T/rec_after.csv")" \
-    "after: the reconciliation CSV is still tests/data/expected/reconciliation.csv"
-assert_eq "8" "$(ncc_it_sql "SELECT mart.refresh_benchmark()")" \
-    "mart.refresh_benchmark() can be called again in the same session (8 rows)"
-
-# ---- per-trust policies -----------------------------------------------------------------------
+    "mart.mtfm_benchmark equals tests/data/expected/mtfm_benchmark.csv"
+assert_eq "$(md5sum <"$expected/reconciliation.csv")" "$(md5sum <"$T/rec.csv")" \
+    "the reconciliation CSV is tests/data/expected/reconciliation.csv"
 
 p=ncc_it_sok_$$
 drop_roles() {
     local r
-    for r in alice bob carol dave; do
-        PGOPTIONS="-c client_min_messages=warning" psql -XAtq -d postgres -c "DROP ROLE IF EXISTS ${p}_$r"
-    done
-    for r in grp_a grp_b grp_none; do
-        # the per-role policies name the group roles: drop those first (in the test database)
-        PGOPTIONS="-c client_min_messages=warning" psql -XAtq -d "$NCC_IT_DB" \
-            -c "DO \$\$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${p}_$r') THEN
-                    EXECUTE 'DROP OWNED BY ${p}_$r'; END IF; END \$\$"
+    PGOPTIONS="-c client_min_messages=warning" psql -XAtq -d "$NCC_IT_DB" \
+        -c "DELETE FROM ref.trust_role WHERE role_name LIKE '${p}%'" 2>/dev/null || true
+    for r in alice bob carol dave erin grp_a grp_b grp_none grp_late; do
         PGOPTIONS="-c client_min_messages=warning" psql -XAtq -d postgres -c "DROP ROLE IF EXISTS ${p}_$r"
     done
 }
 drop_roles # leftovers of an interrupted run with the same pid
 ncc_it_on_exit "drop_roles"
+# the tables of the per-trust policies: core's, and mart's under row-level security
+n_core=$(ncc_it_sql "SELECT count(*) FROM pg_class c
+                     WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+                       AND (c.relnamespace = 'core'::regnamespace
+                            OR (c.relnamespace = 'mart'::regnamespace AND c.relrowsecurity))
+                       AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'org_code')")
 ncc_it_sql "CREATE ROLE ${p}_grp_a NOLOGIN IN ROLE ncc_trust;
             CREATE ROLE ${p}_grp_b NOLOGIN IN ROLE ncc_trust;
             CREATE ROLE ${p}_grp_none NOLOGIN IN ROLE ncc_trust;
@@ -245,16 +199,16 @@ ncc_it_sql "CREATE ROLE ${p}_grp_a NOLOGIN IN ROLE ncc_trust;
             CREATE ROLE ${p}_dave LOGIN IN ROLE ${p}_grp_a, ${p}_grp_b;
             INSERT INTO ref.trust_role (role_name, org_code) VALUES
                 ('${p}_grp_a', 'RAA'), ('${p}_grp_b', 'RBB'), ('${p}_grp_b', 'RCC'), ('${p}_no_such_role', 'RBB')"
-assert_eq "14" "$(ncc_it_sql "SELECT ref.apply_trust_roles()")" \
-    "ref.apply_trust_roles() writes one policy per existing mapped role and core table (2 x 7)"
-assert_eq "0" "$(ncc_it_sql "SELECT ref.apply_trust_roles()")" "ref.apply_trust_roles() again changes nothing"
+assert_eq "$((2 * n_core))" "$(ncc_it_sql "SELECT count(*) FROM pg_policy WHERE polname LIKE 'trust\_read\_%'")" \
+    "inserting the mapping wrote one policy per existing mapped role and core table (2 x $n_core tables; the missing role ignored)"
+assert_eq "0" "$(ncc_it_sql "SELECT ref.apply_trust_roles()")" "ref.apply_trust_roles() afterwards changes nothing"
 assert_eq "" "$(ncc_it_sql "$SUBLINK_POLICIES")" "the per-role policies hold no subquery"
 
 orgs_of() { # user table
     psql -XAtq -v ON_ERROR_STOP=1 -U "${p}_$1" \
         -c "SELECT coalesce(string_agg(DISTINCT org_code, ',' ORDER BY org_code), '-') FROM $2" 2>&1 || true
 }
-for tbl in core.cost_line core.submission core.mtfm_activity core.nhssc_sales_line; do
+for tbl in core.cost_line core.submission core.mtfm_activity core.nhssc_sales_line core.ledger; do
     assert_eq "RAA" "$(orgs_of alice "$tbl")" "a member of the RAA group reads RAA's rows of $tbl only"
     assert_eq "RBB,RCC" "$(orgs_of bob "$tbl")" "a member of the RBB+RCC group reads those rows of $tbl only"
 done
@@ -264,12 +218,25 @@ assert_eq "RCC" "$(orgs_of bob core.supplier_sales)" "core.supplier_sales: RBB+R
 assert_match 'permission denied' "$(orgs_of alice core.cost_line_202324)" \
     "the partitions stay closed to trusts (query the parent)"
 assert_match 'permission denied' "$(orgs_of alice mart.reconciliation)" "trusts still cannot read mart"
+assert_match 'permission denied' "$(orgs_of alice ref.trust_role)" "trusts no longer read ref.trust_role"
 
 ncc_it_sql "DELETE FROM ref.trust_role WHERE role_name = '${p}_grp_b' AND org_code = 'RCC'"
-assert_eq "RBB,RCC" "$(orgs_of bob core.cost_line)" "a mapping change takes effect only when applied"
-assert_eq "14" "$(ncc_it_sql "SELECT ref.apply_trust_roles()")" \
-    "ref.apply_trust_roles() after the change rewrites the changed group's 7 policies (drop + create)"
-assert_eq "RBB" "$(orgs_of bob core.cost_line)" "after applying, the group reads RBB only"
+assert_eq "RBB" "$(orgs_of bob core.cost_line)" "a mapping change takes effect when it commits (the trigger)"
 assert_eq "RAA" "$(orgs_of alice core.cost_line)" "the other group is unchanged"
+assert_eq "0" "$(ncc_it_sql "SELECT ref.apply_trust_roles()")" "... and nothing is left for ref.apply_trust_roles() to do"
+ncc_it_sql "BEGIN; INSERT INTO ref.trust_role VALUES ('${p}_grp_a', 'RCC'); ROLLBACK"
+assert_eq "RAA" "$(orgs_of alice core.cost_line)" "a rolled-back mapping change changes nothing"
+
+ncc_it_sql "INSERT INTO ref.trust_role VALUES ('${p}_grp_late', 'RCC')"
+ncc_it_sql "CREATE ROLE ${p}_grp_late NOLOGIN IN ROLE ncc_trust; CREATE ROLE ${p}_erin LOGIN IN ROLE ${p}_grp_late"
+assert_eq "-" "$(orgs_of erin core.cost_line)" "a role created after its mapping reads nothing yet"
+assert_eq "$n_core" "$(ncc_it_sql "SELECT ref.apply_trust_roles()")" \
+    "ref.apply_trust_roles() writes its $n_core policies"
+assert_eq "RCC" "$(orgs_of erin core.cost_line)" "... and then it reads its trust's rows"
+
+assert_match 'cannot be dropped because some objects depend on it' \
+    "$(ncc_it_sql_error "DROP ROLE ${p}_grp_a")" "a mapped role cannot be dropped while its policies name it"
+ncc_it_sql "DELETE FROM ref.trust_role WHERE role_name = '${p}_grp_a'"
+assert_status 0 "after its mapping is deleted it can" -- psql -XAtq -v ON_ERROR_STOP=1 -d postgres -c "DROP ROLE ${p}_dave, ${p}_alice, ${p}_grp_a"
 
 ncc_it_finish

@@ -44,6 +44,11 @@ PGconn *ncc_db_connect(const char *conninfo, char *err, size_t errlen);
  */
 int ncc_db_check_conninfo(const char *conninfo, char *err, size_t errlen);
 
+/* Rewrite s in place as one line: runs of whitespace (newlines too) become one space, ends
+ * trimmed. For libpq's and the server's messages, which may span lines (a Citus worker's
+ * connection error quotes libpq's multi-line text). */
+void ncc_db_one_line(char *s);
+
 /*
  * Run one command (or several separated by semicolons, as one implicit transaction
  * unless they manage their own) expecting PGRES_COMMAND_OK or PGRES_TUPLES_OK; every

@@ -38,6 +38,7 @@
 
 #include "shared/log.h"
 #include "shared/sha256.h"
+#include "warehouse/db.h"
 #include "warehouse/load_int.h"
 
 #define ZERO_SHA "0000000000000000000000000000000000000000000000000000000000000000"
@@ -134,6 +135,7 @@ int ncc_loader_db_error(ncc_loader *l, ncc_load_result *r)
 {
     r->status = NCC_LOAD_DB_ERROR;
     snprintf(r->message, sizeof r->message, "%s", l->err[0] ? l->err : "database error");
+    ncc_db_one_line(r->message);
     if (!connection_lost(l->c)) {
         if (l->copying)
             ncc_loader_end_copy(l, "aborted");

@@ -2,6 +2,15 @@
 -- submissions it loaded (core.submission), its three most frequent error codes
 -- (audit.file_error), and whether it is a loaded cost file whose submission a later file
 -- replaced. $1 is not used (every year is listed), $2 the row cap (query.c).
+-- The submissions are grouped per file first (a small result) and joined after: on Citus
+-- core.submission is distributed and audit is local to the coordinator, and a distributed
+-- table cannot be joined with a local one row by row (a LATERAL subquery would be).
+WITH s AS MATERIALIZED (
+        SELECT x.file_load_id,
+               string_agg(x.fin_year::text || ' ' || x.org_code::text || ' ' || x.feed::text,
+                          ', ' ORDER BY x.fin_year, x.org_code, x.feed) AS subs
+          FROM core.submission x
+         GROUP BY x.file_load_id)
 SELECT f.file_load_id::text AS file_load_id,
        f.file_name AS file_name,
        coalesce(f.kind, '') AS kind,
@@ -18,11 +27,7 @@ SELECT f.file_load_id::text AS file_load_id,
        coalesce(f.message, '') AS message,
        (f.kind = 'cost' AND f.status = 'loaded' AND s.subs IS NULL)::text AS superseded
   FROM audit.file_load f
-  LEFT JOIN LATERAL (
-        SELECT string_agg(x.fin_year::text || ' ' || x.org_code::text || ' ' || x.feed::text,
-                          ', ' ORDER BY x.fin_year, x.org_code, x.feed) AS subs
-          FROM core.submission x
-         WHERE x.file_load_id = f.file_load_id) s ON true
+  LEFT JOIN s ON s.file_load_id = f.file_load_id
   LEFT JOIN LATERAL (
         SELECT string_agg(c.code || ' (' || c.n || ')', ', '
                           ORDER BY c.n DESC, c.code COLLATE "C") AS top
