@@ -250,12 +250,8 @@ void rep_adoption_write(report *r)
       "<p>Units of each technology the trusts reported per financial year (bars, value above), "
       "and how many trusts reported any (below the year), all regions together; the table "
       "gives the figures per NHS region (<span class=\"code\">mart.adoption</span>).</p>\n");
-    if (rep_denied(r, q))
+    if (!rep_rows_or_note(r, q, "mart.adoption", "no MTFM units have been reported yet."))
         return;
-    if (q->n == 0) {
-        rep_no_rows(r, "mart.adoption", "no MTFM units have been reported yet.");
-        return;
-    }
     const char **shown;
     int ny;
     const char **years = card_years(r, &shown, &ny);

@@ -238,13 +238,9 @@ void rep_bench_write(report *r)
       "the country as a whole. Each chart's scale fits its trusts' values, so it starts at zero "
       "only for a single trust; the table beside it and the cost index (100 = the national unit "
       "cost) give the sizes. Money is in pounds, exactly as stored (4 decimals).</p>\n");
-    if (rep_denied(r, q))
+    if (!rep_rows_or_note(r, q, "mart.mtfm_benchmark",
+                          "load cost submissions and run ncc-reconcile (or ncc-nightly)."))
         return;
-    if (q->n == 0) {
-        rep_no_rows(r, "mart.mtfm_benchmark",
-                    "load cost submissions and run ncc-reconcile (or ncc-nightly).");
-        return;
-    }
     bench_legend(r);
     const char *year = NULL;
     for (int i = 0; i < q->n;) {

@@ -399,12 +399,9 @@ static void stalled_table(report *r)
       "has not moved for at least three consecutive quarters up to their latest return, below "
       "adoption (policy para 108.4: static for about six months calls for a review; "
       "<span class=\"code\">mart.stalled_adoption</span>).</p>\n");
-    if (rep_denied(r, q))
+    if (!rep_rows_or_note(r, q, "mart.stalled_adoption",
+                          "no trust's adoption has been static for three quarters."))
         return;
-    if (q->n == 0) {
-        rep_no_rows(r, "mart.stalled_adoption", "no trust's adoption has been static for three quarters.");
-        return;
-    }
     S("<table class=\"stalled-table\"><caption>Stalled adoption, longest static first</caption>\n"
       "<thead><tr><th scope=\"col\">Trust</th><th scope=\"col\">Technology</th>"
       "<th scope=\"col\">Stage</th><th scope=\"col\">Static since</th>"

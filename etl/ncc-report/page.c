@@ -139,6 +139,17 @@ bool rep_denied(report *r, const rep_result *q)
     return true;
 }
 
+bool rep_rows_or_note(report *r, const rep_result *q, const char *table, const char *advice)
+{
+    if (rep_denied(r, q))
+        return false;
+    if (q->n == 0) {
+        rep_no_rows(r, table, advice);
+        return false;
+    }
+    return true;
+}
+
 void rep_no_rows(report *r, const char *table, const char *advice)
 {
     S("<p class=\"note\">No rows in ");

@@ -115,6 +115,8 @@ void rep_svg_id(report *r, char id[32]);
 bool rep_denied(report *r, const rep_result *q);
 /* "No rows in TABLE[ for YYYYZZ]: ADVICE" as a note, for a section with nothing to show. */
 void rep_no_rows(report *r, const char *table, const char *advice);
+/* Whether q has rows to show; if not, the note of rep_denied or rep_no_rows is written. */
+bool rep_rows_or_note(report *r, const rep_result *q, const char *table, const char *advice);
 /* A note when q was cut at REP_MAX_ROWS rows. */
 void rep_row_cap_note(report *r, const rep_result *q, const char *table);
 /* A trust: its code in bold, then its name when there is one. */
