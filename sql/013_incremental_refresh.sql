@@ -6,7 +6,8 @@
 -- (fin_year, org_code) rows of core.mtfm_activity. The refresh therefore records which file
 -- loads the marts already hold (audit.mart_refresh) and the state of the inputs it cannot see
 -- through file loads (audit.mart_state): when everything loaded since is a cost file, with the
--- same tolerance and the same QART returns and resource impacts, it recomputes only
+-- same tolerance, the same QART returns and resource impacts and no new migration, it
+-- recomputes only
 --   * mart.reconciliation for the (fin_year, org_code) pairs of the new cost submissions (every
 --     side of those pairs: NCC, NHSSC, suppliers), the other rows kept;
 --   * mart.mtfm_benchmark for their fin_years (medians are per fin_year and technology), by
@@ -15,7 +16,8 @@
 --     and resource impacts, none of which a cost file changes.
 -- The result equals a full refresh (tests/integration/test_incremental_refresh.sh compares
 -- them). Anything else (a first refresh, an NHSSC, supplier, ledger or QART file, QART rows or
--- resource impacts changed, another tolerance, a Citus cluster, many pairs) is a full refresh,
+-- resource impacts changed, a migration applied, another tolerance, a Citus cluster, over a
+-- quarter of the trust-years) is a full refresh,
 -- as is ncc-reconcile: both record the new state. Both run in one REPEATABLE READ transaction,
 -- so the loads recorded are exactly those the refresh read.
 --
@@ -47,8 +49,8 @@ COMMENT ON TABLE audit.mart_state IS
 COMMENT ON COLUMN audit.mart_state.singleton IS 'Always true: the table has one row.';
 COMMENT ON COLUMN audit.mart_state.tolerance IS 'Reconciliation tolerance of the last refresh (mart.reconciliation.tolerance).';
 COMMENT ON COLUMN audit.mart_state.inputs_md5 IS
-    'mart.adoption_inputs_md5() at the last refresh: the QART returns and resource impacts, which '
-    'do not arrive as file loads of audit.file_load.';
+    'mart.refresh_inputs_md5() at the last refresh: the QART returns, resource impacts and '
+    'migrations applied, which do not arrive as file loads of audit.file_load.';
 COMMENT ON COLUMN audit.mart_state.full_refresh IS 'Whether the last refresh was a full one.';
 COMMENT ON COLUMN audit.mart_state.pairs IS 'Incremental: the (fin_year, org_code) pairs it recomputed; full: 0.';
 COMMENT ON COLUMN audit.mart_state.refreshed_at IS 'When the last refresh ran (its transaction''s start).';
@@ -56,21 +58,30 @@ COMMENT ON COLUMN audit.mart_state.refreshed_at IS 'When the last refresh ran (i
 GRANT SELECT, INSERT, UPDATE, DELETE ON audit.mart_refresh, audit.mart_state TO ncc_loader;
 GRANT SELECT ON audit.mart_refresh, audit.mart_state TO ncc_analyst;
 
--- The inputs of the adoption marts that are not file loads, as one fingerprint.
-CREATE OR REPLACE FUNCTION mart.adoption_inputs_md5() RETURNS text
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+-- What the marts depend on besides file loads, as one fingerprint.
+-- (plpgsql: its body is not a dependency of the function, so that Citus may create it on every
+-- node while public.ncc_schema_version stays on the coordinator)
+CREATE OR REPLACE FUNCTION mart.refresh_inputs_md5() RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
     RETURN md5(coalesce((SELECT string_agg(q::text, E'\n' ORDER BY q.org_code COLLATE "C", q.fin_year,
                                            q.quarter, q.provider_ods COLLATE "C", q.technology_id COLLATE "C")
                          FROM core.qart_return q), '')
                || E'\f'
                || coalesce((SELECT string_agg(r::text, E'\n' ORDER BY r.technology_id COLLATE "C")
-                            FROM ref.resource_impact r), ''));
-COMMENT ON FUNCTION mart.adoption_inputs_md5() IS
-    'MD5 of every row of core.qart_return and ref.resource_impact: the inputs of the adoption marts '
-    'that do not arrive as file loads. A refresh records it in audit.mart_state; a later refresh '
-    'that finds another value is a full one.';
-REVOKE ALL ON FUNCTION mart.adoption_inputs_md5() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION mart.adoption_inputs_md5() TO ncc_loader;
+                            FROM ref.resource_impact r), '')
+               || E'\f'
+               || coalesce((SELECT string_agg(v.version || ' ' || v.name, E'\n' ORDER BY v.version)
+                            FROM public.ncc_schema_version v), ''));
+END
+$fn$;
+COMMENT ON FUNCTION mart.refresh_inputs_md5() IS
+    'MD5 of every row of core.qart_return and ref.resource_impact and of the migrations applied '
+    '(public.ncc_schema_version): what the marts depend on that does not arrive as a file load of '
+    'audit.file_load (a migration may change how a mart is computed). A refresh records it in '
+    'audit.mart_state; a later refresh that finds another value is a full one.';
+REVOKE ALL ON FUNCTION mart.refresh_inputs_md5() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mart.refresh_inputs_md5() TO ncc_loader;
 
 -- The benchmark of some fin_years (NULL: every year): 006's refresh_benchmark() is this on NULL.
 CREATE OR REPLACE FUNCTION mart.refresh_benchmark(fin_years char(6)[]) RETURNS bigint
@@ -129,8 +140,11 @@ REVOKE ALL ON FUNCTION mart.refresh_benchmark(char(6)[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION mart.refresh_benchmark(char(6)[]) TO ncc_loader;
 
 CREATE OR REPLACE FUNCTION mart.refresh_benchmark() RETURNS bigint
-    LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
     RETURN mart.refresh_benchmark(NULL::char(6)[]);
+END
+$fn$;
 COMMENT ON FUNCTION mart.refresh_benchmark() IS
     'Recomputes mart.mtfm_benchmark from core.mtfm_activity (contract 5.3): every fin_year, '
     'mart.refresh_benchmark(NULL). Runs as the owner so that the loader may call it. Returns the '

@@ -143,7 +143,7 @@ q "UPDATE core.qart_return SET patients = coalesce(patients, 0) + 7
          (SELECT org_code, fin_year, quarter, provider_ods, technology_id FROM core.qart_return LIMIT 1)" >/dev/null
 awk -F, -v OFS=, 'NR > 1 && $9 == "MTFM" { $12 = $12 + 3 } { print }' "$T/r1.csv" >"$in/resub_${org1}_3.csv"
 night "a night after a QART row changed"
-assert_match 'marts: full refresh \(QART returns or resource impacts changed\)' "$marts_line" "a changed QART row makes a full refresh ($marts_line)"
+assert_match 'marts: full refresh \(QART returns, resource impacts or migrations changed\)' "$marts_line" "a changed QART row makes a full refresh ($marts_line)"
 same_as_full "after the QART change"
 # another tolerance
 awk -F, -v OFS=, 'NR > 1 && $9 == "MTFM" { $12 = $12 + 4 } { print }' "$T/r1.csv" >"$in/resub_${org1}_4.csv"

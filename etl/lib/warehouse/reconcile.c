@@ -274,8 +274,8 @@ static const char scope_sql[] =
     "  WHEN (SELECT tolerance FROM audit.mart_state) <> $1::numeric THEN 'another tolerance'"
     "  WHEN EXISTS (SELECT 1 FROM fresh WHERE kind IS DISTINCT FROM 'cost')"
     "    THEN 'files other than cost files loaded'"
-    "  WHEN (SELECT inputs_md5 FROM audit.mart_state) <> mart.adoption_inputs_md5()"
-    "    THEN 'QART returns or resource impacts changed'"
+    "  WHEN (SELECT inputs_md5 FROM audit.mart_state) <> mart.refresh_inputs_md5()"
+    "    THEN 'QART returns, resource impacts or migrations changed'"
     "  WHEN (SELECT count(*) FROM pairs) * 4 >"
     "       (SELECT count(*) FROM (SELECT DISTINCT fin_year, org_code FROM core.submission) a)"
     "    THEN 'over a quarter of the trusts'' years changed'"
@@ -298,7 +298,7 @@ static int record_refresh(PGconn *c, const char *tol, bool full, int pairs, char
     return exec_params(c,
                        "INSERT INTO audit.mart_state (singleton, tolerance, inputs_md5, "
                        "full_refresh, pairs, refreshed_at) VALUES (true, $1::numeric, "
-                       "mart.adoption_inputs_md5(), $2::boolean, $3::integer, now()) "
+                       "mart.refresh_inputs_md5(), $2::boolean, $3::integer, now()) "
                        "ON CONFLICT (singleton) DO UPDATE SET tolerance = EXCLUDED.tolerance, "
                        "inputs_md5 = EXCLUDED.inputs_md5, full_refresh = EXCLUDED.full_refresh, "
                        "pairs = EXCLUDED.pairs, refreshed_at = EXCLUDED.refreshed_at",
