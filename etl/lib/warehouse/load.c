@@ -191,7 +191,7 @@ int ncc_loader_finish(ncc_loader *l, ncc_load_result *r, const ncc_load_options 
 
 int ncc_loader_before_replace(ncc_loader *l, ncc_load_result *r, const ncc_load_options *o)
 {
-    if (o->before_replace && o->before_replace(o->replace_ctx, &r->v) != 0) {
+    if (o->before_replace && o->before_replace(o->replace_ctx, &r->v, NULL, NULL) != 0) {
         snprintf(l->err, sizeof l->err, "the load was called off before its rows were replaced");
         return -1;
     }
@@ -294,9 +294,8 @@ int ncc_load_file(PGconn *c, const char *path, const ncc_load_options *o, ncc_lo
         return ncc_loader_db_error(&l, r);
     }
     ncc_debug("\"%s\": %s", path,
-              !direct             ? "copied into a staging table, then inserted"
-              : o->before_replace ? "validated, then copied straight into its table"
-                                  : "validated and copied straight into its table in one pass");
+              direct ? "validated and copied straight into its table in one pass"
+                     : "copied into a staging table, then inserted");
     int rc = direct ? ncc_loader_direct(&l, path, o, r, started, kind)
                     : ncc_loader_staged(&l, path, o, r, readable, started);
     ncc_strmap_free(l.mtfm);

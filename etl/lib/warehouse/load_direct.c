@@ -2,21 +2,23 @@
  * load_direct.c - the direct path of a load (see the top of load.c): a cost or
  * ledger file on disk, a loader that may COPY into the table. Two ways:
  *
- * One pass (ncc-load, ncc-nightly --jobs 1): in one transaction the file is read
- * once; each valid row goes into the table as it is validated (the client checks
- * a row while the server stores the ones before it). The submissions the
+ * One pass: in one transaction the file is read once; each valid row goes into
+ * the table as it is validated (the client checks a row while the server stores
+ * the ones before it). The submissions the
  * warehouse already holds (core.submission for cost lines, the table itself for
  * the ledger) are read first; at the first row of one of them the COPY stops,
  * the submission is locked and its rows deleted, and the COPY goes on. At the
  * end a file judged bad is rolled back (nothing of it was ever visible) and
  * quarantined; a file whose bytes changed while they were read (its SHA-256
- * against the one taken before) is rolled back and left; a good one locks all
- * its submissions, replaces any another load committed meanwhile, and commits.
- * A concurrent load of the same rows shows as a unique violation or a deadlock:
- * the transaction is rolled back and the file loaded again in two passes.
+ * against the one taken before) is rolled back and left; a good one waits for
+ * its turn (ncc-nightly --jobs N: files sharing a submission commit in name
+ * order), locks all its submissions, replaces any another load committed
+ * meanwhile, and commits. A concurrent load of the same rows shows as a unique
+ * violation or a deadlock, or (while it waits for its turn) as another session
+ * waiting for this one's rows: the transaction is rolled back and the file
+ * loaded again in two passes.
  *
- * Two passes (a worker of ncc-nightly --jobs N, which must say which submissions
- * it replaces and wait for its turn before writing any row; and the fallback):
+ * Two passes (the fallback):
  * pass 1 validates and judges the file with nothing written and no transaction
  * open; then, in one transaction, the submissions are locked and their rows
  * deleted, and pass 2 reads the file again and COPYs the valid rows. Pass 2 must
@@ -266,6 +268,23 @@ static bool replaced_before(void *ctx, const ncc_total *t)
     return sub && sub->replaced;
 }
 
+/* Whether another session waits for a lock this load holds (its uncommitted rows, its
+ * submissions' locks): then it must not wait for its turn with them. */
+static bool blocks_another(void *ctx)
+{
+    ncc_loader *l = ctx;
+    PGresult *res;
+    char err[256];
+    if (ncc_loader_exec(l->c,
+                        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pg_backend_pid() = "
+                        "ANY (pg_blocking_pids(pid)))",
+                        0, NULL, PGRES_TUPLES_OK, err, sizeof err, &res) < 0)
+        return true; /* cannot tell: do not hold rows while waiting */
+    bool yes = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return yes;
+}
+
 static void end_one_pass(ncc_loader *l)
 {
     ncc_strmap_free(l->existing);
@@ -325,6 +344,17 @@ static int one_pass(ncc_loader *l, const char *path, const ncc_load_options *o, 
     r->rows_loaded = r->v.rows_valid;
     if (check_stored(l, r, l->stored) < 0)
         return ncc_loader_db_error(l, r);
+    if (o->before_replace) {
+        int turn = o->before_replace(o->replace_ctx, &r->v, blocks_another, l);
+        if (turn == NCC_LOAD_YIELD) {
+            snprintf(l->err, sizeof l->err, "another load waited for its rows");
+            return 1;
+        }
+        if (turn != 0) {
+            snprintf(l->err, sizeof l->err, "the load was called off before its rows were replaced");
+            return ncc_loader_db_error(l, r);
+        }
+    }
     if (r->rows_loaded && ncc_loader_replace_late(l, r, replaced_before, l) < 0) {
         memcpy(l->sqlstate, ncc_loader_last_sqlstate(), sizeof l->sqlstate);
         return concurrent(l) ? 1 : ncc_loader_db_error(l, r);
@@ -335,8 +365,8 @@ static int one_pass(ncc_loader *l, const char *path, const ncc_load_options *o, 
 /* Back to the state before the one pass, for the two: rolled back, nothing counted. */
 static int start_again(ncc_loader *l, const ncc_load_options *o, ncc_load_result *r)
 {
-    ncc_debug("\"%s\": another load writes the same submissions; loading it again in two "
-              "passes (%s)",
+    ncc_debug("\"%s\": another load writes the same submissions (%s); loading it again in "
+              "two passes",
               r->v.path ? r->v.path : "", l->err);
     if (l->copying)
         ncc_loader_end_copy(l, "loaded again");
@@ -365,8 +395,6 @@ static int start_again(ncc_loader *l, const ncc_load_options *o, ncc_load_result
 int ncc_loader_direct(ncc_loader *l, const char *path, const ncc_load_options *o,
                       ncc_load_result *r, const char *started, const ncc_schema *s)
 {
-    if (o->before_replace)
-        return two_passes(l, path, o, r, started);
     int rc = one_pass(l, path, o, r, started, s);
     end_one_pass(l);
     if (rc != 1)
