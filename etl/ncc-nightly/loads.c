@@ -45,7 +45,8 @@ static void on_issue(void *ctx, const ncc_issue *is)
 /* Load f on conn; its errors go to errors_path. Fills *o. -1: database failure. */
 static int load_one(PGconn *conn, const nightly_settings *st, const ncc_inbox_file *f,
                     const char *errors_path, outcome *o,
-                    int (*before_replace)(void *, const ncc_file_result *), void *replace_ctx)
+                    int (*before_replace)(void *, const ncc_file_result *, bool (*)(void *), void *),
+                    void *replace_ctx)
 {
     memset(o, 0, sizeof *o);
     char err[512];
@@ -193,18 +194,30 @@ typedef struct parallel {
 } parallel;
 
 /* In a worker, once its file is judged good: say which submissions it replaces (all of
- * the table for kinds replaced line by line), then wait for the turn. */
-static int wait_turn(void *ctx, const ncc_file_result *v)
+ * the table for kinds replaced line by line), then wait for the turn. A load holding its
+ * rows (blocking set) waits in slices of 100 ms and yields when another session waits for
+ * it: an earlier file's load may need those rows' keys, and would wait for this one as
+ * this one waits for its turn. */
+static int wait_turn(void *ctx, const ncc_file_result *v, bool (*blocking)(void *), void *bctx)
 {
+    ncc_workers_turn *turn = ctx;
     int n = v->schema && ncc_load_replaces_submissions(v->schema) ? v->ntotals : -1;
     uint64_t *keys = n > 0 ? malloc((size_t)n * sizeof *keys) : NULL;
     if (n > 0 && !keys)
         n = -1; /* no room for the keys: wait for every earlier file */
     for (int i = 0; i < n; i++)
         keys[i] = ncc_load_submission_key(&v->totals[i]);
-    int rc = ncc_workers_wait_turn(ctx, keys, n);
+    int rc = ncc_workers_request_turn(turn, keys, n);
     free(keys);
-    return rc;
+    if (rc < 0)
+        return -1;
+    for (;;) {
+        int got = ncc_workers_await_turn(turn, blocking ? 100 : -1);
+        if (got != 1)
+            return got; /* the turn came (0), or the parent is gone (-1) */
+        if (blocking(bctx))
+            return NCC_LOAD_YIELD;
+    }
 }
 
 /* A worker: its own connection, one file. */

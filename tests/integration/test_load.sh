@@ -415,8 +415,8 @@ assert_match 'no input file' "$NCC_IT_ERR" "the usage error is explained on stde
 
 
 # ---- 11. the same warehouse whichever way the rows go in -------------------------------------
-# Cost and ledger files on disk are validated, then COPYed straight into their tables (two
-# passes); standard input, and a loader role subject to row-level security (PostgreSQL refuses
+# Cost and ledger files on disk are validated and COPYed straight into their tables in one
+# pass (replacing their submissions as their first rows come); standard input, and a loader role subject to row-level security (PostgreSQL refuses
 # it COPY FROM into such a table), go through a staging table. Same files, same order, three
 # fresh databases: the warehouse must be the same row for row (file_load_ids included).
 path_files=("$demo/ledger_202324.csv" "$demo"/cost_* "$resub" "$data/cost_RDD_202425_OP_one_bad_row.csv")
@@ -442,8 +442,8 @@ fresh_db() {
 declare -A way
 fresh_db direct
 for f in "${path_files[@]}"; do "$load" -vv "$f" >>"$work/direct.out" 2>&1 || true; done
-assert_eq "${#path_files[@]}" "$(grep -c 'validated, then copied straight into its table' "$work/direct.out")" \
-    "files on disk (ledger and cost) take the direct path"
+assert_eq "${#path_files[@]}" "$(grep -c 'validated and copied straight into its table in one pass' "$work/direct.out")" \
+    "files on disk (ledger and cost) take the direct path, in one pass"
 way[direct]=$(warehouse_rows)
 assert_match ' 2[0-9][0-9]$' "${way[direct]}" "the direct loads fill the warehouse (a few hundred rows)"
 
@@ -466,6 +466,74 @@ way[rls]=$(warehouse_rows)
 assert_eq "${way[direct]}" "${way[rls]}" "the loader role (staged) gives the warehouse the direct path gives"
 assert_eq "0" "$(q "SELECT count(*) FROM audit.file_load WHERE status NOT IN ('loaded', 'quarantined')")" \
     "every load of the loader role ended loaded or quarantined"
+export PGDATABASE=$main_db
+
+# ---- 12. the one pass: a file rewritten while it is read, a concurrent writer of its keys ------
+# ncc-load reads a cost file once, COPYing each valid row as it is validated. (a) The test holds
+# a lock on the partition of the file's year, so the load's COPY waits with the file part read;
+# the file is rewritten, the lock released: the bytes read are not those hashed before, and the
+# load rolls back and leaves it (exit 74, nothing recorded). (b) The test's own transaction has
+# written a row with the key of the file's first line; the load's COPY waits for it; the test
+# commits: the load meets a unique violation, rolls back and loads the file again in two
+# passes, replacing the submission whole (the test's row included).
+fresh_db onepass
+gen_awk=$NCC_ROOT/tests/data/nightly/gen_cost.awk
+big=$work/cost_RWW_202324_APC.csv
+awk -v org=RWW -v fy=202324 -v feed=APC -v n=40000 -v seed=7 -v mtfm=3 -f "$gen_awk" >"$big"
+awk -v org=RWW -v fy=202324 -v feed=APC -v n=40000 -v seed=8 -v mtfm=3 -f "$gen_awk" >"$work/rewritten.csv"
+lock_fifo=$work/lock.fifo
+mkfifo "$lock_fifo"
+psql -XAtq -v ON_ERROR_STOP=1 <"$lock_fifo" >"$work/lock.out" 2>&1 &
+locker=$!
+exec 7>"$lock_fifo"
+echo "BEGIN; LOCK TABLE core.cost_line_202324 IN SHARE MODE; SELECT 'locked';" >&7
+waits() { q "SELECT count(*) FROM pg_locks WHERE NOT granted AND $1"; }
+for ((i = 0; i < 100; i++)); do [[ $(cat "$work/lock.out") == locked ]] && break; sleep 0.1; done
+"$load" -vv "$big" >"$work/onepass_a.out" 2>&1 &
+loader=$!
+for ((i = 0; i < 300; i++)); do [[ $(waits "relation = 'core.cost_line_202324'::regclass") -ge 1 ]] && break; sleep 0.1; done
+assert_eq "1" "$(waits "relation = 'core.cost_line_202324'::regclass")" "(a) the load's COPY waits for the test's lock"
+cat "$work/rewritten.csv" >"$big" # same inode, other bytes
+echo "COMMIT;" >&7
+exec 7>&-
+wait "$locker" || true
+status=0
+wait "$loader" || status=$?
+assert_eq "74" "$status" "(a) a file rewritten during its one pass: exit 74"
+assert_match 'one pass' "$(cat "$work/onepass_a.out")" "(a) it took the one pass"
+assert_match 'changed while it was being loaded' "$(cat "$work/onepass_a.out")" "(a) stderr says the file changed"
+assert_eq "0 0 0" "$(q "SELECT (SELECT count(*) FROM core.cost_line) || ' ' || (SELECT count(*) FROM core.submission) || ' ' || (SELECT count(*) FROM audit.file_load)")" \
+    "(a) nothing of it is in the warehouse, nor in audit"
+assert_status 0 "(a) loaded as it now is" -- "$load" "$big"
+assert_eq "40003 $(sha "$big")" "$(q "SELECT rows || ' ' || sha256 FROM core.submission WHERE org_code = 'RWW'")" \
+    "(a) the rewritten file is the submission"
+
+# (b) a fresh submission, and a row of its first key written by another transaction
+fresh=$work/cost_RXX_202324_APC.csv
+awk -v org=RXX -v fy=202324 -v feed=APC -v n=3000 -v seed=9 -v mtfm=3 -f "$gen_awk" >"$fresh"
+first=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+                 NR == 2 { print $col["activity_id"] "," $col["collection_resource"] "," $col["collection_activity"]; exit }' "$fresh")
+IFS=, read -r act res acty <<<"$first"
+psql -XAtq -v ON_ERROR_STOP=1 <"$lock_fifo" >"$work/lock.out" 2>&1 &
+locker=$!
+exec 7>"$lock_fifo"
+echo "BEGIN; INSERT INTO core.cost_line (fin_year, org_code, feed, activity_id, currency_code, collection_resource, collection_activity, activity_count, cost) VALUES ('202324', 'RXX', 'APC', '$act', 'XX000', '$res', '$acty', 1, 99999.99); SELECT 'written';" >&7
+for ((i = 0; i < 100; i++)); do [[ $(cat "$work/lock.out") == written ]] && break; sleep 0.1; done
+"$load" -vv "$fresh" >"$work/onepass_b.out" 2>&1 &
+loader=$!
+for ((i = 0; i < 300; i++)); do [[ $(waits "locktype = 'transactionid'") -ge 1 ]] && break; sleep 0.1; done
+assert_eq "1" "$(waits "locktype = 'transactionid'")" "(b) the load's COPY waits for the other transaction's row"
+echo "COMMIT;" >&7
+exec 7>&-
+wait "$locker" || true
+status=0
+wait "$loader" || status=$?
+assert_eq "0" "$status" "(b) the load ends loaded"
+assert_match 'loading it again in two passes' "$(cat "$work/onepass_b.out")" "(b) after a unique violation, in two passes"
+assert_eq "3003 3003 0" "$(q "SELECT (SELECT rows FROM core.submission WHERE org_code = 'RXX') || ' ' || count(*) || ' ' || count(*) FILTER (WHERE cost = 99999.99) FROM core.cost_line WHERE org_code = 'RXX'")" \
+    "(b) the submission is the file's whole: 3003 lines, the other transaction's row replaced"
+assert_eq "loaded 3003" "$(q "SELECT string_agg(status || ' ' || rows_loaded, ', ') FROM audit.file_load WHERE sha256 = '$(sha "$fresh")'")" \
+    "(b) audit records one load of it"
 export PGDATABASE=$main_db
 
 ncc_it_finish

@@ -512,6 +512,42 @@ for jobs in 1 2; do
         "--jobs $jobs: core.cost_line holds the resubmission's 500 lines"
 done
 
+# The one pass writes a file's rows before its turn. Here the earlier file (its first rows of
+# another submission, RSS 202425, whose partition the test holds locked) is held back until the
+# later one (RTT alone) has written its rows and waits for its turn; released, the earlier file's
+# RTT rows wait for the later file's uncommitted ones: the later file sees that another session
+# waits for it, rolls back and loads again in two passes after the earlier one. The later name
+# still wins, and nothing waits forever.
+use_db yield
+"$NCC_BIN/ncc-migrate" >/dev/null
+box yield
+{ gen RSS 202425 APC 50 1; gen RTT 202324 APC 3000 1 | tail -n +2; } >"$in/cost_a_RSS_RTT.csv"
+gen RTT 202324 APC 200 2 >"$in/cost_b_RTT.csv"
+yield_expected="200 $(sha "$in/cost_b_RTT.csv")"
+mkfifo "$T/yield.fifo"
+psql -XAtq -v ON_ERROR_STOP=1 <"$T/yield.fifo" >"$T/yield.out" 2>&1 &
+locker=$!
+exec 7>"$T/yield.fifo"
+echo "BEGIN; LOCK TABLE core.cost_line_202425 IN SHARE MODE; SELECT 'locked';" >&7
+for ((i = 0; i < 100; i++)); do [[ $(cat "$T/yield.out") == locked ]] && break; sleep 0.1; done
+"$nightly" -vv --min-age 0 --inbox "$in" --archive "$ar" --quarantine "$qu" --jobs 2 >"$T/yield.run" 2>&1 &
+run=$!
+b_waits() { q "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' AND query LIKE '%pg_blocking_pids%' AND pid <> pg_backend_pid() AND datname = current_database()"; }
+for ((i = 0; i < 300; i++)); do [[ $(b_waits) -ge 1 ]] && break; sleep 0.1; done
+assert_eq "1" "$(b_waits)" "the later file has written its rows and waits for its turn"
+echo "COMMIT;" >&7
+exec 7>&-
+wait "$locker" || true
+status=0
+wait "$run" || status=$?
+assert_eq "0" "$status" "--jobs 2: the night ends ok"
+assert_match 'cost_b_RTT\.csv": another load writes the same submissions \(another load waited for its rows\); loading it again in two passes' \
+    "$(cat "$T/yield.run")" "the later file yields to the earlier one waiting for its rows"
+assert_eq "$yield_expected" "$(q "SELECT rows || ' ' || sha256 FROM core.submission WHERE org_code = 'RTT'")" \
+    "the later name is the submission in the warehouse"
+assert_eq "200 50" "$(q "SELECT count(*) FILTER (WHERE org_code = 'RTT') || ' ' || count(*) FILTER (WHERE org_code = 'RSS') FROM core.cost_line")" \
+    "core.cost_line holds its 200 lines, and the earlier file's other submission"
+
 echo "# section 5 done after $SECONDS s"
 
 # ---- 6. a file that changes while it is loaded ----------------------------------------------

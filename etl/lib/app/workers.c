@@ -61,15 +61,42 @@ static int read_full(int fd, void *buf, size_t len)
     return pipe_full(fd, buf, len, false);
 }
 
-int ncc_workers_wait_turn(ncc_workers_turn *turn, const uint64_t *keys, int nkeys)
+int ncc_workers_request_turn(ncc_workers_turn *turn, const uint64_t *keys, int nkeys)
 {
+    if (turn->requested)
+        return 0;
     char c = 'R';
     int32_t n = nkeys < 0 ? -1 : nkeys;
     if (write_full(turn->to_parent, &c, 1) < 0 || write_full(turn->to_parent, &n, sizeof n) < 0)
         return -1;
     if (n > 0 && write_full(turn->to_parent, keys, (size_t)n * sizeof *keys) < 0)
         return -1;
+    turn->requested = true;
+    return 0;
+}
+
+int ncc_workers_await_turn(ncc_workers_turn *turn, int timeout_ms)
+{
+    if (timeout_ms >= 0) {
+        struct pollfd pfd = {turn->from_parent, POLLIN, 0};
+        int n;
+        do
+            n = poll(&pfd, 1, timeout_ms);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            return 1;
+    }
+    char c;
     return read_full(turn->from_parent, &c, 1);
+}
+
+int ncc_workers_wait_turn(ncc_workers_turn *turn, const uint64_t *keys, int nkeys)
+{
+    if (ncc_workers_request_turn(turn, keys, nkeys) < 0)
+        return -1;
+    return ncc_workers_await_turn(turn, -1);
 }
 
 /* In the forked worker: never returns. */
@@ -85,7 +112,7 @@ static void worker_main(pool *p, int task, pid_t parent, int from_parent, int to
         if (p->slots[k].to >= 0)
             close(p->slots[k].to);
     }
-    ncc_workers_turn turn = {to_parent, from_parent};
+    ncc_workers_turn turn = {to_parent, from_parent, false};
     memset(p->buf, 0, p->cfg->result_size);
     p->cfg->run(p->cfg->ctx, task, &turn, p->buf);
     char tag = 'O';

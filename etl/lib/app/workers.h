@@ -34,6 +34,7 @@
 typedef struct ncc_workers_turn {
     int to_parent;
     int from_parent;
+    bool requested; /* the 'R' message was sent */
 } ncc_workers_turn;
 
 typedef struct ncc_workers_config {
@@ -64,5 +65,12 @@ int ncc_workers_run(const ncc_workers_config *cfg, const int *groups, int ntasks
  * turn (sched.h). Returns 0 when the turn came, -1 when the parent is gone.
  */
 int ncc_workers_wait_turn(ncc_workers_turn *turn, const uint64_t *keys, int nkeys);
+
+/* The two halves of ncc_workers_wait_turn. request: the keys to the parent, once (a second
+ * call sends nothing: the turn asked for stays the one waited for); 0, or -1 when the
+ * parent is gone. await: wait at most timeout_ms (-1: no limit) for the turn; 0 it came,
+ * 1 not yet, -1 the parent is gone. */
+int ncc_workers_request_turn(ncc_workers_turn *turn, const uint64_t *keys, int nkeys);
+int ncc_workers_await_turn(ncc_workers_turn *turn, int timeout_ms);
 
 #endif

@@ -126,8 +126,11 @@ long long ncc_copy_end(ncc_copy *cp, const char *reason)
         while ((res = PQgetResult(cp->conn)) != NULL) {
             if (PQresultStatus(res) == PGRES_COMMAND_OK)
                 stored = strtoll(PQcmdTuples(res), NULL, 10);
-            else if (!reason)
+            else if (!reason) {
+                const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+                snprintf(cp->sqlstate, sizeof cp->sqlstate, "%s", st ? st : "");
                 set_err(cp, "COPY failed", PQresultErrorMessage(res));
+            }
             PQclear(res);
         }
     }

@@ -24,6 +24,7 @@ typedef struct ncc_copy {
     bool row_started;
     long long rows;   /* rows finished with ncc_copy_end_row */
     char err[512];
+    char sqlstate[6]; /* the server's SQLSTATE of a failed COPY, else "" */
 } ncc_copy;
 
 /* Start "COPY table (cols) FROM STDIN". Returns 0 or -1 (err set). */

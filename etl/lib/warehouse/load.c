@@ -13,11 +13,13 @@
  *   direct  - a file on disk whose kind replaces whole submissions (cost,
  *             ledger: replace_by = the totals' fin_year, org_code, feed)
  *             and a table the connection may COPY into (row-level security
- *             not active for it): pass 1 validates without touching the
- *             warehouse and yields the submissions; then, in the
- *             transaction, their rows are deleted and pass 2 COPYs the
- *             valid rows straight into the table. Every row is written once.
- *             (load_direct.c)
+ *             not active for it): in one transaction and one pass the rows
+ *             are validated and COPYed straight into the table, the file's
+ *             submissions replaced as their first rows come, and a bad file
+ *             rolled back; a worker of ncc-nightly --jobs N, which must wait
+ *             for its turn with the submissions known, validates first with
+ *             nothing written and COPYs in a second pass. Every row is
+ *             written once. (load_direct.c)
  *   staged  - everything else (standard input, NHSSC and supplier files,
  *             whose replace key is per row, or a loader subject to row-level
  *             security, for which PostgreSQL refuses COPY FROM): one pass
@@ -86,11 +88,22 @@ int ncc_sha256_file(const char *path, char hex[65])
 
 /* ---- statements ---- */
 
+/* the SQLSTATE of the last statement ncc_loader_exec saw fail (a process loads one file
+ * at a time: workers are processes) */
+static char last_sqlstate[6];
+
+const char *ncc_loader_last_sqlstate(void)
+{
+    return last_sqlstate;
+}
+
 int ncc_loader_exec(PGconn *c, const char *sql, int n, const char *const *params, ExecStatusType st,
                     char *err, size_t errlen, PGresult **out)
 {
     PGresult *res = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != st) {
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        snprintf(last_sqlstate, sizeof last_sqlstate, "%s", state ? state : "");
         const char *m = PQresultErrorMessage(res);
         size_t len = strlen(m);
         while (len && m[len - 1] == '\n')
@@ -178,7 +191,7 @@ int ncc_loader_finish(ncc_loader *l, ncc_load_result *r, const ncc_load_options 
 
 int ncc_loader_before_replace(ncc_loader *l, ncc_load_result *r, const ncc_load_options *o)
 {
-    if (o->before_replace && o->before_replace(o->replace_ctx, &r->v) != 0) {
+    if (o->before_replace && o->before_replace(o->replace_ctx, &r->v, NULL, NULL) != 0) {
         snprintf(l->err, sizeof l->err, "the load was called off before its rows were replaced");
         return -1;
     }
@@ -188,7 +201,8 @@ int ncc_loader_before_replace(ncc_loader *l, ncc_load_result *r, const ncc_load_
 /* ---- the load ---- */
 
 /* Whether the file can take the direct path (see the top of this file). */
-static int direct_possible(ncc_loader *l, const char *path, const ncc_load_options *o, bool *direct)
+static int direct_possible(ncc_loader *l, const char *path, const ncc_load_options *o, bool *direct,
+                           const ncc_schema **kind)
 {
     struct stat st;
     *direct = false;
@@ -205,6 +219,7 @@ static int direct_possible(ncc_loader *l, const char *path, const ncc_load_optio
                         PGRES_TUPLES_OK, l->err, sizeof l->err, &res) < 0)
         return -1;
     *direct = strcmp(PQgetvalue(res, 0, 0), "f") == 0;
+    *kind = s;
     PQclear(res);
     return 0;
 }
@@ -273,14 +288,15 @@ int ncc_load_file(PGconn *c, const char *path, const ncc_load_options *o, ncc_lo
         return ncc_loader_db_error(&l, r);
     }
     bool direct = false;
-    if (direct_possible(&l, path, o, &direct) < 0) {
+    const ncc_schema *kind = NULL;
+    if (direct_possible(&l, path, o, &direct, &kind) < 0) {
         ncc_strmap_free(l.mtfm);
         return ncc_loader_db_error(&l, r);
     }
     ncc_debug("\"%s\": %s", path,
-              direct ? "validated, then copied straight into its table"
+              direct ? "validated and copied straight into its table in one pass"
                      : "copied into a staging table, then inserted");
-    int rc = direct ? ncc_loader_direct(&l, path, o, r, started)
+    int rc = direct ? ncc_loader_direct(&l, path, o, r, started, kind)
                     : ncc_loader_staged(&l, path, o, r, readable, started);
     ncc_strmap_free(l.mtfm);
     return rc;

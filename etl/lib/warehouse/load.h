@@ -31,6 +31,9 @@
 #include "rules/field.h"
 #include "rules/validate.h"
 
+/* before_replace: the load holds rows another session waits for; roll back, load again */
+#define NCC_LOAD_YIELD 2
+
 typedef struct ncc_load_options {
     const ncc_validate_config *vcfg;
     ncc_money max_reject_rate;  /* share of rows_read, scaled by 10^4 (0 = none allowed) */
@@ -41,10 +44,17 @@ typedef struct ncc_load_options {
     void (*issue)(void *ctx, const ncc_issue *issue);
     void *issue_ctx;
     /* called when the file is judged good, before its rows replace the warehouse's,
-     * with its validation result (kind and totals: the submissions it replaces);
-     * non-zero aborts the load as a failure. ncc-nightly --jobs uses it so that files
-     * sharing a submission commit in name order. May be NULL. */
-    int (*before_replace)(void *ctx, const ncc_file_result *v);
+     * with its validation result (kind and totals: the submissions it replaces): 0 go
+     * on, NCC_LOAD_YIELD (below), anything else aborts the load as a failure.
+     * ncc-nightly --jobs uses it so that files sharing a submission commit in name
+     * order. May be NULL. When the load has already written its rows, uncommitted (the
+     * one pass), it passes blocking: the hook then waits in slices and asks
+     * blocking(bctx) between them; when that says another session waits for this
+     * load's rows, the hook returns NCC_LOAD_YIELD, the load rolls back and loads the
+     * file again in two passes, and calls the hook again (blocking NULL) for the same
+     * turn. Without blocking the hook may wait as long as the turn takes. */
+    int (*before_replace)(void *ctx, const ncc_file_result *v, bool (*blocking)(void *bctx),
+                          void *bctx);
     void *replace_ctx;
 } ncc_load_options;
 

@@ -1,17 +1,84 @@
 /*
  * load_direct.c - the direct path of a load (see the top of load.c): a cost or
- * ledger file on disk, a loader that may COPY into the table. Pass 1 validates
- * and judges the file with nothing written and no transaction open, so a bad
- * file never opens one; then, in one transaction, the file's submissions are
- * locked and their rows deleted, and pass 2 reads the file again and COPYs the
- * valid rows straight into the table. Pass 2 must read the same bytes: its
- * SHA-256 is compared with the one taken before pass 1, and its rows with pass
- * 1's; a file that changed in between loads nothing and is left for the next run.
+ * ledger file on disk, a loader that may COPY into the table. Two ways:
+ *
+ * One pass: in one transaction the file is read once; each valid row goes into
+ * the table as it is validated (the client checks a row while the server stores
+ * the ones before it). The submissions the
+ * warehouse already holds (core.submission for cost lines, the table itself for
+ * the ledger) are read first; at the first row of one of them the COPY stops,
+ * the submission is locked and its rows deleted, and the COPY goes on. At the
+ * end a file judged bad is rolled back (nothing of it was ever visible) and
+ * quarantined; a file whose bytes changed while they were read (its SHA-256
+ * against the one taken before) is rolled back and left; a good one waits for
+ * its turn (ncc-nightly --jobs N: files sharing a submission commit in name
+ * order), locks all its submissions, replaces any another load committed
+ * meanwhile, and commits. A concurrent load of the same rows shows as a unique
+ * violation or a deadlock, or (while it waits for its turn) as another session
+ * waiting for this one's rows: the transaction is rolled back and the file
+ * loaded again in two passes.
+ *
+ * Two passes (the fallback):
+ * pass 1 validates and judges the file with nothing written and no transaction
+ * open; then, in one transaction, the submissions are locked and their rows
+ * deleted, and pass 2 reads the file again and COPYs the valid rows. Pass 2 must
+ * read the same bytes: its SHA-256 is compared with the one taken before pass 1,
+ * and its rows with pass 1's; a file that changed in between loads nothing.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "shared/log.h"
 #include "warehouse/load_int.h"
+
+/* ---- the ends shared by both ---- */
+
+/* The file changed while it was read: nothing of it is loaded or recorded. */
+static int left(ncc_loader *l, ncc_load_result *r)
+{
+    ncc_loader_end_copy(l, "the file changed");
+    if (ncc_loader_exec_simple(l->c, "ROLLBACK", l->err, sizeof l->err) < 0)
+        return ncc_loader_db_error(l, r);
+    r->status = NCC_LOAD_LEFT;
+    r->rows_loaded = 0;
+    snprintf(r->message, sizeof r->message,
+             "the file changed while it was being loaded: nothing of it was loaded; it is "
+             "left for the next run (deliver files as NAME.part and rename them when complete)");
+    return 0;
+}
+
+/* After the validating pass: whether the file is bad (file errors, the reject limit, the
+ * ledger tolerance). 0, or -1 on a database failure (l->err). */
+static int judge(ncc_loader *l, ncc_load_result *r, const ncc_load_options *o, bool *bad)
+{
+    *bad = r->v.nfile_errors > 0 || ncc_loader_over_reject_limit(r, o);
+    if (!*bad) {
+        if (ncc_loader_check_ledger(l, r, o) < 0)
+            return -1;
+        *bad = r->v.nfile_errors > 0;
+    }
+    return 0;
+}
+
+static void copy_sql(const ncc_schema *s, char *sql, size_t cap)
+{
+    char cols[1536];
+    ncc_loader_column_list(s, cols, sizeof cols, "");
+    snprintf(sql, cap, "COPY %s (%s, file_load_id) FROM STDIN", s->table, cols);
+}
+
+/* The rows the server stored against those validated. 0, or -1 (l->err). */
+static int check_stored(ncc_loader *l, const ncc_load_result *r, long long stored)
+{
+    if (stored == r->rows_loaded)
+        return 0;
+    snprintf(l->err, sizeof l->err, "COPY stored %lld rows but %lld were validated", stored,
+             r->rows_loaded);
+    return -1;
+}
+
+/* ---- two passes ---- */
 
 /* Pass 1: validate with nothing written (valid rows only summed), then judge the file.
  * 0 with *bad set, or -1 (ncc_loader_db_error done). */
@@ -25,14 +92,8 @@ static int validate_pass(ncc_loader *l, const char *path, const ncc_load_options
         snprintf(l->err, sizeof l->err, "out of memory validating the file");
         return ncc_loader_db_error(l, r);
     }
-    if (l->failed)
+    if (l->failed || judge(l, r, o, bad) < 0)
         return ncc_loader_db_error(l, r);
-    *bad = r->v.nfile_errors > 0 || ncc_loader_over_reject_limit(r, o);
-    if (!*bad) {
-        if (ncc_loader_check_ledger(l, r, o) < 0)
-            return ncc_loader_db_error(l, r);
-        *bad = r->v.nfile_errors > 0;
-    }
     return 0;
 }
 
@@ -64,21 +125,7 @@ static int copy_pass(ncc_loader *l, const char *path, const ncc_load_options *o,
     return l->failed ? -1 : 0;
 }
 
-/* The file changed between the passes: nothing of it is loaded or recorded. */
-static int left(ncc_loader *l, ncc_load_result *r)
-{
-    ncc_loader_end_copy(l, "the file changed");
-    if (ncc_loader_exec_simple(l->c, "ROLLBACK", l->err, sizeof l->err) < 0)
-        return ncc_loader_db_error(l, r);
-    r->status = NCC_LOAD_LEFT;
-    r->rows_loaded = 0;
-    snprintf(r->message, sizeof r->message,
-             "the file changed while it was being loaded: nothing of it was loaded; it is "
-             "left for the next run (deliver files as NAME.part and rename them when complete)");
-    return 0;
-}
-
-int ncc_loader_direct(ncc_loader *l, const char *path, const ncc_load_options *o,
+static int two_passes(ncc_loader *l, const char *path, const ncc_load_options *o,
                       ncc_load_result *r, const char *started)
 {
     bool bad = true;
@@ -92,10 +139,8 @@ int ncc_loader_direct(ncc_loader *l, const char *path, const ncc_load_options *o
         return ncc_loader_db_error(l, r);
     if (!r->rows_loaded)
         return ncc_loader_finish(l, r, o, path, started);
-    const ncc_schema *s = r->v.schema;
-    char sql[NCC_LOADER_SQL_SIZE], cols[1536], id[24];
-    ncc_loader_column_list(s, cols, sizeof cols, "");
-    snprintf(sql, sizeof sql, "COPY %s (%s, file_load_id) FROM STDIN", s->table, cols);
+    char sql[NCC_LOADER_SQL_SIZE], id[24];
+    copy_sql(r->v.schema, sql, sizeof sql);
     snprintf(id, sizeof id, "%lld", r->file_load_id);
     if (ncc_loader_replace_begin(l, r) < 0 || ncc_loader_begin_copy(l, sql) < 0)
         return ncc_loader_db_error(l, r);
@@ -107,10 +152,254 @@ int ncc_loader_direct(ncc_loader *l, const char *path, const ncc_load_options *o
     long long stored = ncc_loader_end_copy(l, NULL);
     if (l->failed)
         return ncc_loader_db_error(l, r);
-    if (stored != r->rows_loaded || l->cp.rows != r->rows_loaded) {
-        snprintf(l->err, sizeof l->err, "COPY stored %lld rows but %lld were validated", stored,
-                 r->rows_loaded);
+    if (l->cp.rows != r->rows_loaded || check_stored(l, r, stored) < 0)
+        return ncc_loader_db_error(l, r);
+    return ncc_loader_finish(l, r, o, path, started);
+}
+
+/* ---- one pass ---- */
+
+typedef struct seen_sub {
+    bool replaced; /* held by the warehouse when the load began: replaced before its rows */
+} seen_sub;
+
+/* "fin_year|org|feed" of a row of a kind replaced by submissions; 0 when it does not fit */
+static size_t row_submission(const ncc_schema *s, const ncc_value *v, char *key, size_t cap)
+{
+    const ncc_value *p[3] = {&v[s->tot_fin_year], &v[s->tot_org], &v[s->tot_feed]};
+    size_t n = 0;
+    for (int i = 0; i < 3; i++) {
+        if (!p[i]->s || n + p[i]->len + 1 >= cap)
+            return 0;
+        memcpy(key + n, p[i]->s, p[i]->len);
+        n += p[i]->len;
+        key[n++] = '|';
+    }
+    key[--n] = '\0';
+    return n;
+}
+
+static void total_of_key(const char *key, ncc_total *t)
+{
+    memset(t, 0, sizeof *t);
+    char *fields[3] = {t->fin_year, t->org_code, t->feed};
+    const char *p = key;
+    for (int i = 0; i < 3; i++) {
+        const char *bar = i < 2 ? strchr(p, '|') : NULL;
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        snprintf(fields[i], sizeof t->fin_year, "%.*s", (int)len, p);
+        p = bar ? bar + 1 : p + len;
+    }
+}
+
+/* The submissions the warehouse holds of the table, into l->existing. 0, or -1. */
+static int read_existing(ncc_loader *l, const ncc_schema *s, size_t max)
+{
+    char sql[NCC_LOADER_SQL_SIZE];
+    if (ncc_loader_is_cost(s))
+        snprintf(sql, sizeof sql,
+                 "SELECT fin_year || '|' || org_code || '|' || feed FROM core.submission");
+    else
+        snprintf(sql, sizeof sql, "SELECT DISTINCT %s || '|' || %s || '|' || %s FROM %s",
+                 s->cols[s->tot_fin_year].name, s->cols[s->tot_org].name,
+                 s->cols[s->tot_feed].name, s->table);
+    PGresult *res;
+    if (ncc_loader_exec(l->c, sql, 0, NULL, PGRES_TUPLES_OK, l->err, sizeof l->err, &res) < 0)
+        return -1;
+    l->existing = ncc_strmap_new(sizeof(seen_sub), max + (size_t)PQntuples(res));
+    l->seen = ncc_strmap_new(sizeof(seen_sub), max);
+    int rc = l->existing && l->seen ? 0 : -1;
+    for (int i = 0; i < PQntuples(res) && rc == 0; i++)
+        if (!ncc_strmap_upsert(l->existing, PQgetvalue(res, i, 0),
+                               (size_t)PQgetlength(res, i, 0), NULL))
+            rc = -1;
+    PQclear(res);
+    if (rc < 0)
+        snprintf(l->err, sizeof l->err, "out of memory reading the loaded submissions");
+    return rc;
+}
+
+int ncc_loader_direct_row(ncc_loader *l, const ncc_row *row)
+{
+    char key[sizeof l->last_sub];
+    size_t n = row_submission(row->schema, row->v, key, sizeof key);
+    if (!n) {
+        snprintf(l->err, sizeof l->err, "the submission of line %ld is too long", row->line);
+        l->failed = true;
+        return -1;
+    }
+    if (n != l->last_sub_len || memcmp(key, l->last_sub, n) != 0) {
+        bool created = false;
+        seen_sub *sub = ncc_strmap_upsert(l->seen, key, n, &created);
+        if (!sub) {
+            snprintf(l->err, sizeof l->err, "too many submissions in one file: split the file");
+            l->failed = true;
+            return -1;
+        }
+        if (created && ncc_strmap_get(l->existing, key, n)) {
+            /* loaded before: its rows go before the first of this file's is written */
+            ncc_total t;
+            total_of_key(key, &t);
+            sub->replaced = true;
+            long long stored = ncc_loader_end_copy(l, NULL);
+            if (l->failed)
+                return -1;
+            l->stored += stored;
+            if (ncc_loader_replace_one(l, &t, l->load_id, false) < 0) {
+                memcpy(l->sqlstate, ncc_loader_last_sqlstate(), sizeof l->sqlstate);
+                l->failed = true;
+                return -1;
+            }
+        }
+        memcpy(l->last_sub, key, n + 1);
+        l->last_sub_len = n;
+    }
+    if (!l->copying && ncc_loader_begin_copy(l, l->copy_sql) < 0)
+        return -1;
+    return 0;
+}
+
+static bool replaced_before(void *ctx, const ncc_total *t)
+{
+    ncc_loader *l = ctx;
+    char key[sizeof l->last_sub];
+    int n = snprintf(key, sizeof key, "%s|%s|%s", t->fin_year, t->org_code, t->feed);
+    const seen_sub *sub = ncc_strmap_get(l->seen, key, (size_t)n);
+    return sub && sub->replaced;
+}
+
+/* Whether another session waits for a lock this load holds (its uncommitted rows, its
+ * submissions' locks): then it must not wait for its turn with them. */
+static bool blocks_another(void *ctx)
+{
+    ncc_loader *l = ctx;
+    PGresult *res;
+    char err[256];
+    if (ncc_loader_exec(l->c,
+                        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pg_backend_pid() = "
+                        "ANY (pg_blocking_pids(pid)))",
+                        0, NULL, PGRES_TUPLES_OK, err, sizeof err, &res) < 0)
+        return true; /* cannot tell: do not hold rows while waiting */
+    bool yes = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return yes;
+}
+
+static void end_one_pass(ncc_loader *l)
+{
+    ncc_strmap_free(l->existing);
+    ncc_strmap_free(l->seen);
+    l->existing = l->seen = NULL;
+    l->onepass = false;
+}
+
+/* A failure the two passes get past: another load writing the same keys. */
+static bool concurrent(const ncc_loader *l)
+{
+    return strcmp(l->sqlstate, "23505") == 0 || strcmp(l->sqlstate, "40P01") == 0;
+}
+
+/* 0 done, -1 failed (ncc_loader_db_error done), 1 a concurrent load: rolled back, load again
+ * in two passes. */
+static int one_pass(ncc_loader *l, const char *path, const ncc_load_options *o, ncc_load_result *r,
+                    const char *started, const ncc_schema *s)
+{
+    char sql[NCC_LOADER_SQL_SIZE], id[24];
+    copy_sql(s, sql, sizeof sql);
+    snprintf(id, sizeof id, "%lld", r->file_load_id);
+    l->onepass = true;
+    l->copy_sql = sql;
+    l->row_id = id;
+    l->load_id = r->file_load_id;
+    l->schema = s;
+    l->send = true;
+    l->aggregate = true;
+    if (ncc_loader_exec_simple(l->c, "BEGIN", l->err, sizeof l->err) < 0 ||
+        read_existing(l, s, o->vcfg->schemas->groups) < 0)
+        return ncc_loader_db_error(l, r);
+    ncc_validate_config vcfg = *o->vcfg;
+    vcfg.keep_sha256 = true;
+    ncc_sink sink = {l, ncc_loader_on_row, ncc_loader_on_issue};
+    if (ncc_validate_file(path, &vcfg, &sink, &r->v) < 0) {
+        snprintf(l->err, sizeof l->err, "out of memory validating the file");
         return ncc_loader_db_error(l, r);
     }
+    long long stored = l->failed ? -1 : ncc_loader_end_copy(l, NULL);
+    if (l->failed)
+        return concurrent(l) ? 1 : ncc_loader_db_error(l, r);
+    l->stored += stored;
+    /* a file read to its end whose bytes are not those hashed before, or whose header now
+     * says another kind (one not read to its end has a file error: judged below) */
+    if ((r->v.complete && strcmp(r->v.sha256, r->sha256) != 0) || (r->v.schema && r->v.schema != s))
+        return left(l, r);
+    bool bad = true;
+    if (judge(l, r, o, &bad) < 0)
+        return ncc_loader_db_error(l, r);
+    if (bad) {
+        /* nothing of it was visible to anyone: roll the rows back, record the quarantine */
+        if (ncc_loader_exec_simple(l->c, "ROLLBACK", l->err, sizeof l->err) < 0)
+            return ncc_loader_db_error(l, r);
+        return ncc_loader_quarantine(l, r, o, path, started);
+    }
+    r->rows_loaded = r->v.rows_valid;
+    if (check_stored(l, r, l->stored) < 0)
+        return ncc_loader_db_error(l, r);
+    if (o->before_replace) {
+        int turn = o->before_replace(o->replace_ctx, &r->v, blocks_another, l);
+        if (turn == NCC_LOAD_YIELD) {
+            snprintf(l->err, sizeof l->err, "another load waited for its rows");
+            return 1;
+        }
+        if (turn != 0) {
+            snprintf(l->err, sizeof l->err, "the load was called off before its rows were replaced");
+            return ncc_loader_db_error(l, r);
+        }
+    }
+    if (r->rows_loaded && ncc_loader_replace_late(l, r, replaced_before, l) < 0) {
+        memcpy(l->sqlstate, ncc_loader_last_sqlstate(), sizeof l->sqlstate);
+        return concurrent(l) ? 1 : ncc_loader_db_error(l, r);
+    }
     return ncc_loader_finish(l, r, o, path, started);
+}
+
+/* Back to the state before the one pass, for the two: rolled back, nothing counted. */
+static int start_again(ncc_loader *l, const ncc_load_options *o, ncc_load_result *r)
+{
+    ncc_debug("\"%s\": another load writes the same submissions (%s); loading it again in "
+              "two passes",
+              r->v.path ? r->v.path : "", l->err);
+    if (l->copying)
+        ncc_loader_end_copy(l, "loaded again");
+    if (PQstatus(l->c) != CONNECTION_OK ||
+        ncc_loader_exec_simple(l->c, "ROLLBACK", l->err, sizeof l->err) < 0)
+        return -1;
+    ncc_file_result_free(&r->v);
+    memset(&r->v, 0, sizeof r->v);
+    r->rows_loaded = 0;
+    r->message[0] = '\0';
+    ncc_strmap_free(l->mtfm);
+    l->mtfm = ncc_strmap_new(sizeof(ncc_loader_mtfm), o->vcfg->schemas->groups);
+    if (!l->mtfm) {
+        snprintf(l->err, sizeof l->err, "out of memory");
+        return -1;
+    }
+    l->failed = l->copying = false;
+    l->stored = 0;
+    l->sqlstate[0] = l->err[0] = '\0';
+    l->agg_kind = NULL;
+    l->row_id = NULL;
+    l->last_sub_len = 0;
+    return 0;
+}
+
+int ncc_loader_direct(ncc_loader *l, const char *path, const ncc_load_options *o,
+                      ncc_load_result *r, const char *started, const ncc_schema *s)
+{
+    int rc = one_pass(l, path, o, r, started, s);
+    end_one_pass(l);
+    if (rc != 1)
+        return rc;
+    if (start_again(l, o, r) < 0)
+        return ncc_loader_db_error(l, r);
+    return two_passes(l, path, o, r, started);
 }

@@ -50,6 +50,16 @@ typedef struct ncc_loader {
     bool agg_cost;
     ncc_strmap *mtfm; /* "fin_year|org|feed|technology" -> ncc_loader_mtfm */
     bool failed;      /* the database failed (or the client ran out of room) */
+    /* the one-pass direct load (load_direct.c) */
+    bool onepass;             /* rows go straight to the table while the file is validated */
+    const char *copy_sql;     /* the COPY into the table, started again after a replace */
+    long long load_id;        /* the file's audit.file_load id */
+    ncc_strmap *existing;     /* "fin_year|org|feed" of the submissions loaded when it began */
+    ncc_strmap *seen;         /* the file's submissions so far -> replaced before their rows */
+    char last_sub[32];        /* the submission of the last row sent */
+    size_t last_sub_len;
+    long long stored;         /* rows the server stored in the COPYs ended so far */
+    char sqlstate[6];         /* of the last failure, when the server gave one */
     void (*issue)(void *ctx, const ncc_issue *issue);
     void *issue_ctx;
     char err[512];
@@ -62,6 +72,9 @@ typedef struct ncc_loader {
  * server's message in err. */
 int ncc_loader_exec(PGconn *c, const char *sql, int n, const char *const *params, ExecStatusType st,
                     char *err, size_t errlen, PGresult **out);
+
+/* The SQLSTATE of the last statement ncc_loader_exec saw fail ("" when none was given). */
+const char *ncc_loader_last_sqlstate(void);
 
 /* A statement without parameters or rows (PGRES_COMMAND_OK). */
 int ncc_loader_exec_simple(PGconn *c, const char *sql, char *err, size_t errlen);
@@ -90,14 +103,21 @@ int ncc_loader_before_replace(ncc_loader *l, ncc_load_result *r, const ncc_load_
 
 /* ---- load_direct.c, load_staged.c ---- */
 
-/* Two passes: validate (nothing written), then replace and COPY into the table. */
+/* One pass (validating while the rows go into the table, rolled back when the file is
+ * judged bad); two (validate with nothing written, then replace and COPY) for a worker
+ * that must wait for its turn with the file's submissions known, and as the fallback when
+ * the one pass meets a concurrent load of the same submissions. */
 int ncc_loader_direct(ncc_loader *l, const char *path, const ncc_load_options *o,
-                      ncc_load_result *r, const char *started);
+                      ncc_load_result *r, const char *started, const ncc_schema *s);
 
 /* One pass into a temporary stage, then replace. readable: the file could be hashed
  * before it is read (else it is hashed on the way through). */
 int ncc_loader_staged(ncc_loader *l, const char *path, const ncc_load_options *o,
                       ncc_load_result *r, bool readable, const char *started);
+
+/* One-pass direct load, for each valid row before it is sent: its submission replaced
+ * when the warehouse holds it and this is its first row, and the COPY started. 0, or -1. */
+int ncc_loader_direct_row(ncc_loader *l, const ncc_row *row);
 
 /* The staging table ncc_stage of l->schema, and the COPY into it. 0, or -1. */
 int ncc_loader_start_stage(ncc_loader *l);
@@ -131,6 +151,18 @@ int ncc_loader_check_ledger(ncc_loader *l, ncc_load_result *r, const ncc_load_op
 /* Lock what the file replaces and delete it, marking the earlier files whose rows go as
  * superseded. 0, or -1. */
 int ncc_loader_replace_begin(ncc_loader *l, ncc_load_result *r);
+
+/* Lock one submission of l->schema's table and delete its rows (all of them, or with
+ * keep_own those of other files than file_load_id), marking the files they came from
+ * superseded by it. 0, or -1. */
+int ncc_loader_replace_one(ncc_loader *l, const ncc_total *t, long long file_load_id,
+                           bool keep_own);
+
+/* The one-pass load's replace, once its rows are in: ncc_subs staged, every submission
+ * locked, and those another load has committed since this one began (not already
+ * replaced(ctx, t) before their rows) replaced but for this file's rows. 0, or -1. */
+int ncc_loader_replace_late(ncc_loader *l, ncc_load_result *r,
+                            bool (*replaced)(void *ctx, const ncc_total *t), void *ctx);
 
 /* Cost files: core.submission and core.mtfm_activity of the replaced submissions, from
  * the totals the client summed. 0, or -1. */

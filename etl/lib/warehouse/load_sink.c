@@ -39,6 +39,7 @@ long long ncc_loader_end_copy(ncc_loader *l, const char *reason)
     long long stored = ncc_copy_end(&l->cp, reason);
     if (stored < 0) {
         snprintf(l->err, sizeof l->err, "%s", l->cp.err);
+        memcpy(l->sqlstate, l->cp.sqlstate, sizeof l->sqlstate);
         l->failed = true;
     }
     return stored;
@@ -119,7 +120,10 @@ int ncc_loader_on_row(void *ctx, const ncc_row *row)
     }
     if (!l->send)
         return 0;
-    if (!l->copying) {
+    if (l->onepass) {
+        if (ncc_loader_direct_row(l, row) < 0)
+            return -1;
+    } else if (!l->copying) {
         l->schema = row->schema;
         if (ncc_loader_start_stage(l) < 0)
             return -1;

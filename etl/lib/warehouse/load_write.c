@@ -36,6 +36,11 @@ static int cmp_int(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static int lock_class(const ncc_schema *s)
+{
+    return (int)(uint32_t)ncc_hash64(s->table, strlen(s->table), 0);
+}
+
 /* Lock the submissions of the file, in ascending key order so that two loads never wait
  * for each other in a cycle: loads of disjoint submissions run side by side, a load of
  * the same submission waits for the other's commit and then replaces its rows. */
@@ -61,7 +66,7 @@ static int lock_submissions(ncc_loader *l, const ncc_load_result *r)
     arr[k++] = '}';
     arr[k] = '\0';
     char table[24];
-    snprintf(table, sizeof table, "%d", (int)(uint32_t)ncc_hash64(s->table, strlen(s->table), 0));
+    snprintf(table, sizeof table, "%d", lock_class(s));
     const char *params[2] = {table, arr};
     /* unnest yields the keys in array order and nothing sorts them again */
     rc = ncc_loader_exec(l->c,
@@ -156,6 +161,74 @@ int ncc_loader_replace_begin(ncc_loader *l, ncc_load_result *r)
              s->table, using, match);
     const char *sup[1] = {id};
     return ncc_loader_exec(l->c, sql, 1, sup, PGRES_COMMAND_OK, l->err, sizeof l->err, NULL);
+}
+
+int ncc_loader_replace_one(ncc_loader *l, const ncc_total *t, long long file_load_id, bool keep_own)
+{
+    const ncc_schema *s = l->schema;
+    char cls[24], key[24], id[24], sql[NCC_LOADER_SQL_SIZE];
+    snprintf(cls, sizeof cls, "%d", lock_class(s));
+    snprintf(key, sizeof key, "%d", (int)(uint32_t)ncc_load_submission_key(t));
+    snprintf(id, sizeof id, "%lld", file_load_id);
+    const char *lock[2] = {cls, key};
+    if (ncc_loader_exec(l->c, "SELECT pg_advisory_xact_lock($1::int, $2::int)", 2, lock,
+                        PGRES_TUPLES_OK, l->err, sizeof l->err, NULL) < 0)
+        return -1;
+    snprintf(sql, sizeof sql,
+             "WITH d AS (DELETE FROM %s t WHERE t.%s = $2 AND t.%s = $3 AND t.%s = $4%s "
+             "RETURNING t.file_load_id) UPDATE audit.file_load SET superseded_by = $1::bigint "
+             "WHERE file_load_id IN (SELECT DISTINCT file_load_id FROM d) AND file_load_id <> "
+             "$1::bigint",
+             s->table, s->cols[s->tot_fin_year].name, s->cols[s->tot_org].name,
+             s->cols[s->tot_feed].name,
+             keep_own ? " AND t.file_load_id IS DISTINCT FROM $1::bigint" : "");
+    const char *params[4] = {id, t->fin_year, t->org_code, t->feed};
+    return ncc_loader_exec(l->c, sql, 4, params, PGRES_COMMAND_OK, l->err, sizeof l->err, NULL);
+}
+
+int ncc_loader_replace_late(ncc_loader *l, ncc_load_result *r,
+                            bool (*replaced)(void *ctx, const ncc_total *t), void *ctx)
+{
+    if (stage_submissions(l, r) < 0 || lock_submissions(l, r) < 0)
+        return -1;
+    const ncc_schema *s = r->v.schema;
+    if (!ncc_loader_is_cost(s)) {
+        /* a small table (the ledger): every row of the file's submissions but its own */
+        char sql[NCC_LOADER_SQL_SIZE], id[24];
+        snprintf(id, sizeof id, "%lld", r->file_load_id);
+        snprintf(sql, sizeof sql,
+                 "WITH d AS (DELETE FROM %s t USING ncc_subs s WHERE t.%s = s.fin_year AND "
+                 "t.%s = s.org_code AND t.%s = s.feed AND t.file_load_id IS DISTINCT FROM "
+                 "$1::bigint RETURNING t.file_load_id) UPDATE audit.file_load SET superseded_by "
+                 "= $1::bigint WHERE file_load_id IN (SELECT DISTINCT file_load_id FROM d) AND "
+                 "file_load_id <> $1::bigint",
+                 s->table, s->cols[s->tot_fin_year].name, s->cols[s->tot_org].name,
+                 s->cols[s->tot_feed].name);
+        const char *params[1] = {id};
+        return ncc_loader_exec(l->c, sql, 1, params, PGRES_COMMAND_OK, l->err, sizeof l->err,
+                               NULL);
+    }
+    /* cost lines: core.submission says which submissions have rows (it is written with
+     * them); those loaded by another load since this one began are replaced now */
+    PGresult *res;
+    if (ncc_loader_exec(l->c,
+                        "SELECT s.fin_year, s.org_code, s.feed FROM ncc_subs s JOIN "
+                        "core.submission c ON c.fin_year = s.fin_year AND c.org_code = "
+                        "s.org_code AND c.feed = s.feed",
+                        0, NULL, PGRES_TUPLES_OK, l->err, sizeof l->err, &res) < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
+        ncc_total t;
+        memset(&t, 0, sizeof t);
+        snprintf(t.fin_year, sizeof t.fin_year, "%s", PQgetvalue(res, i, 0));
+        snprintf(t.org_code, sizeof t.org_code, "%s", PQgetvalue(res, i, 1));
+        snprintf(t.feed, sizeof t.feed, "%s", PQgetvalue(res, i, 2));
+        if (!replaced(ctx, &t))
+            rc = ncc_loader_replace_one(l, &t, r->file_load_id, true);
+    }
+    PQclear(res);
+    return rc;
 }
 
 /* The MTFM sums (l->mtfm) as rows of the COPY under way: fin_year, org_code, feed,
