@@ -536,4 +536,35 @@ assert_eq "loaded 3003" "$(q "SELECT string_agg(status || ' ' || rows_loaded, ',
     "(b) audit records one load of it"
 export PGDATABASE=$main_db
 
+# ---- 13. a fresh partition: its key built after its rows ------------------------------------
+# On a single server each partition of core.cost_line holds the contract key itself (sql/014).
+# The one pass finds the partition of a year empty at the year's first row, drops its key and
+# builds it after the rows; a file judged bad rolls that back with its rows; a partition that
+# already holds rows is loaded row by row into its key.
+fresh_db fresh
+pkey() { q "SELECT coalesce(string_agg(conname || ' ' || pg_get_constraintdef(oid), ', '), 'none') FROM pg_constraint WHERE conrelid = 'core.cost_line_$1'::regclass AND contype = 'p'"; }
+key_def="PRIMARY KEY (fin_year, org_code, feed, activity_id, collection_resource, collection_activity)"
+assert_eq "cost_line_202425_pkey $key_def" "$(pkey 202425)" "a migrated partition holds the contract key"
+assert_status 65 "a bad file of 2024/25 into its empty partition is quarantined" -- "$load" -vv "$bad"
+assert_match 'partition of 202425 empty' "$NCC_IT_ERR" "its partition was found empty"
+assert_eq "cost_line_202425_pkey $key_def|0" "$(pkey 202425)|$(q "SELECT count(*) FROM core.cost_line_202425")" \
+    "rolled back: the partition is empty and holds its key again"
+y1=$work/cost_RYY_202425_APC.csv
+awk -v org=RYY -v fy=202425 -v feed=APC -v n=5000 -v seed=3 -v mtfm=4 -f "$gen_awk" >"$y1"
+assert_status 0 "a good file of 2024/25 loads" -- "$load" -vv "$y1"
+assert_match 'partition of 202425 empty: its key is built after its rows' "$NCC_IT_ERR" "into its empty partition"
+assert_match 'building the key of the partition of 202425' "$NCC_IT_ERR" "whose key is built after the rows"
+assert_eq "cost_line_202425_pkey $key_def|5004" "$(pkey 202425)|$(q "SELECT count(*) FROM core.cost_line_202425")" \
+    "the partition holds the file's rows and its key"
+assert_match 'duplicate key value violates unique constraint "cost_line_202425_pkey"' \
+    "$(ncc_it_sql_error "INSERT INTO core.cost_line SELECT * FROM core.cost_line WHERE org_code = 'RYY' LIMIT 1")" \
+    "the key built after the rows holds"
+y2=$work/cost_RZZ_202425_APC.csv
+awk -v org=RZZ -v fy=202425 -v feed=APC -v n=300 -v seed=4 -f "$gen_awk" >"$y2"
+assert_status 0 "a second file of 2024/25 loads" -- "$load" -vv "$y2"
+assert_eq "" "$(grep 'partition of' <<<"$NCC_IT_ERR")" "into the partition, now holding rows, row by row"
+assert_eq "5004 300" "$(q "SELECT count(*) FILTER (WHERE org_code = 'RYY') || ' ' || count(*) FILTER (WHERE org_code = 'RZZ') FROM core.cost_line_202425")" \
+    "both files' rows are there"
+export PGDATABASE=$main_db
+
 ncc_it_finish

@@ -16,7 +16,12 @@
  * meanwhile, and commits. A concurrent load of the same rows shows as a unique
  * violation or a deadlock, or (while it waits for its turn) as another session
  * waiting for this one's rows: the transaction is rolled back and the file
- * loaded again in two passes.
+ * loaded again in two passes. On a single server, where each partition of
+ * core.cost_line holds the contract key itself (sql/014), a serial load that
+ * meets a year whose partition is empty drops that key at the year's first row
+ * (the partition locked until the end) and builds it from the rows at the end:
+ * sorting the rows once costs the server less than inserting each into a
+ * growing B-tree; a rollback puts the key back.
  *
  * Two passes (the fallback):
  * pass 1 validates and judges the file with nothing written and no transaction
@@ -219,6 +224,76 @@ static int read_existing(ncc_loader *l, const ncc_schema *s, size_t max)
     return rc;
 }
 
+/* The first row of a fin_year in the file: when its partition is empty, drop its key until
+ * the end (core.cost_line_fresh_begin, sql/014). 0, or -1. */
+static int first_of_year(ncc_loader *l, const ncc_value *fy)
+{
+    for (int i = 0; i < l->nyears; i++)
+        if (strlen(l->years[i]) == fy->len && memcmp(l->years[i], fy->s, fy->len) == 0)
+            return 0;
+    if (l->nyears == NCC_LOADER_YEARS || fy->len >= sizeof l->years[0])
+        return 0; /* keyed as they go */
+    int y = l->nyears++;
+    memcpy(l->years[y], fy->s, fy->len);
+    l->years[y][fy->len] = '\0';
+    long long stored = ncc_loader_end_copy(l, NULL);
+    if (l->failed)
+        return -1;
+    l->stored += stored;
+    const char *params[1] = {l->years[y]};
+    PGresult *res;
+    if (ncc_loader_exec(l->c, "SELECT core.cost_line_fresh_begin($1)", 1, params, PGRES_TUPLES_OK,
+                        l->err, sizeof l->err, &res) < 0) {
+        memcpy(l->sqlstate, ncc_loader_last_sqlstate(), sizeof l->sqlstate);
+        l->failed = true;
+        return -1;
+    }
+    l->fresh[y] = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    if (l->fresh[y])
+        ncc_debug("partition of %s empty: its key is built after its rows", l->years[y]);
+    return 0;
+}
+
+/* The keys of the partitions first_of_year found empty, built from their rows. 0, or -1. */
+static int key_fresh_years(ncc_loader *l)
+{
+    for (int y = 0; y < l->nyears; y++) {
+        if (!l->fresh[y])
+            continue;
+        ncc_debug("building the key of the partition of %s", l->years[y]);
+        const char *params[1] = {l->years[y]};
+        if (ncc_loader_exec(l->c, "SELECT core.cost_line_fresh_end($1)", 1, params,
+                            PGRES_TUPLES_OK, l->err, sizeof l->err, NULL) < 0) {
+            memcpy(l->sqlstate, ncc_loader_last_sqlstate(), sizeof l->sqlstate);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Whether the fresh partitions of this load may be keyed after their rows: cost lines, a
+ * warehouse whose partitions hold the key themselves (sql/014; not on Citus), and a load
+ * that does not share the years with other workers (ncc-nightly --jobs N: a worker would
+ * hold the year's partition for the whole of its file). */
+static int fresh_possible(ncc_loader *l, const ncc_schema *s, const ncc_load_options *o)
+{
+    l->fresh_ok = false;
+    if (!ncc_loader_is_cost(s) || o->before_replace)
+        return 0;
+    const char *params[1] = {s->table};
+    PGresult *res;
+    if (ncc_loader_exec(l->c,
+                        "SELECT to_regprocedure('core.cost_line_fresh_begin(text)') IS NOT NULL "
+                        "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = "
+                        "$1::regclass AND contype = 'p')",
+                        1, params, PGRES_TUPLES_OK, l->err, sizeof l->err, &res) < 0)
+        return -1;
+    l->fresh_ok = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return 0;
+}
+
 int ncc_loader_direct_row(ncc_loader *l, const ncc_row *row)
 {
     char key[sizeof l->last_sub];
@@ -229,6 +304,8 @@ int ncc_loader_direct_row(ncc_loader *l, const ncc_row *row)
         return -1;
     }
     if (n != l->last_sub_len || memcmp(key, l->last_sub, n) != 0) {
+        if (l->fresh_ok && first_of_year(l, &row->v[row->schema->tot_fin_year]) < 0)
+            return -1;
         bool created = false;
         seen_sub *sub = ncc_strmap_upsert(l->seen, key, n, &created);
         if (!sub) {
@@ -315,7 +392,7 @@ static int one_pass(ncc_loader *l, const char *path, const ncc_load_options *o, 
     l->send = true;
     l->aggregate = true;
     if (ncc_loader_exec_simple(l->c, "BEGIN", l->err, sizeof l->err) < 0 ||
-        read_existing(l, s, o->vcfg->schemas->groups) < 0)
+        read_existing(l, s, o->vcfg->schemas->groups) < 0 || fresh_possible(l, s, o) < 0)
         return ncc_loader_db_error(l, r);
     ncc_validate_config vcfg = *o->vcfg;
     vcfg.keep_sha256 = true;
@@ -344,6 +421,8 @@ static int one_pass(ncc_loader *l, const char *path, const ncc_load_options *o, 
     r->rows_loaded = r->v.rows_valid;
     if (check_stored(l, r, l->stored) < 0)
         return ncc_loader_db_error(l, r);
+    if (key_fresh_years(l) < 0)
+        return concurrent(l) ? 1 : ncc_loader_db_error(l, r);
     if (o->before_replace) {
         int turn = o->before_replace(o->replace_ctx, &r->v, blocks_another, l);
         if (turn == NCC_LOAD_YIELD) {
@@ -389,6 +468,8 @@ static int start_again(ncc_loader *l, const ncc_load_options *o, ncc_load_result
     l->agg_kind = NULL;
     l->row_id = NULL;
     l->last_sub_len = 0;
+    l->fresh_ok = false;
+    l->nyears = 0;
     return 0;
 }
 

@@ -29,6 +29,7 @@
 #include "warehouse/load.h"
 
 #define NCC_LOADER_SQL_SIZE 8192
+#define NCC_LOADER_YEARS 32 /* fin_years of one file whose partitions may be keyed after */
 
 /* MTFM lines of a cost file summed per (fin_year, org_code, feed, technology_id) */
 typedef struct ncc_loader_mtfm {
@@ -60,6 +61,10 @@ typedef struct ncc_loader {
     size_t last_sub_len;
     long long stored;         /* rows the server stored in the COPYs ended so far */
     char sqlstate[6];         /* of the last failure, when the server gave one */
+    bool fresh_ok;            /* cost lines on a single server: fresh partitions keyed after */
+    int nyears;               /* the fin_years seen so far (at most NCC_LOADER_YEARS) */
+    char years[NCC_LOADER_YEARS][8];
+    bool fresh[NCC_LOADER_YEARS]; /* ... whose partition was empty: its key built at the end */
     void (*issue)(void *ctx, const ncc_issue *issue);
     void *issue_ctx;
     char err[512];
