@@ -290,18 +290,24 @@ static int load_files(night *nt)
     return NCC_EXIT_OK;
 }
 
-/* Reconciliation and benchmarks, once for the night. */
+/* Reconciliation, benchmarks and adoption marts, once for the night: for what changed when
+ * only cost files were loaded since the last refresh, else in full
+ * (sql/013_incremental_refresh.sql). */
 static int reconcile(night *nt)
 {
     char err[1024];
     int status = NCC_EXIT_OK;
     ncc_recon_row *rows = NULL;
     int nrows = 0;
+    ncc_refresh_info info;
     ncc_money tol = nt->st.reconcile_tolerance;
-    if (ncc_reconcile_compute(nt->conn, tol, &rows, &nrows, err, sizeof err) < 0 ||
-        ncc_reconcile_store(nt->conn, rows, nrows, tol, err, sizeof err) < 0) {
+    double t0 = now_seconds();
+    if (ncc_reconcile_refresh(nt->conn, tol, true, &rows, &nrows, &info, err, sizeof err) < 0) {
         ncc_error("reconciliation failed: %s", err);
         status = PQstatus(nt->conn) != CONNECTION_OK ? NCC_EXIT_UNAVAILABLE : NCC_EXIT_SOFTWARE;
+    } else {
+        ncc_info("marts: %s refresh (%s), %d reconciliation rows, %.2f s",
+                 info.full ? "full" : "incremental", info.why, nrows, now_seconds() - t0);
     }
     free(rows);
     return status;

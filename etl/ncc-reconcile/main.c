@@ -109,10 +109,11 @@ int main(int argc, char **argv)
     int computed = ncc_warehouse_prepare(conn, NULL, false, &db_failed, err, sizeof err);
     if (computed == 0 && triangulation)
         computed = ncc_triangulation_compute(conn, store, &tri, &n, err, sizeof err);
-    else if (computed == 0)
+    else if (computed == 0 && store) { /* always a full refresh */
+        ncc_refresh_info info;
+        computed = ncc_reconcile_refresh(conn, tolerance, false, &rows, &n, &info, err, sizeof err);
+    } else if (computed == 0)
         computed = ncc_reconcile_compute(conn, tolerance, &rows, &n, err, sizeof err);
-    if (computed == 0 && !triangulation && store)
-        computed = ncc_reconcile_store(conn, rows, n, tolerance, err, sizeof err);
     if (computed < 0) {
         ncc_error("%s", err);
         status = PQstatus(conn) != CONNECTION_OK ? NCC_EXIT_UNAVAILABLE : NCC_EXIT_SOFTWARE;

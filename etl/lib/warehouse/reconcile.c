@@ -31,16 +31,27 @@ const char *ncc_recon_status(const char *technology_id, long long ncc_units,
 
 enum side { SIDE_NCC, SIDE_NHSSC, SIDE_DIRECT, SIDE_SUPPLIER_NHSSC };
 
+/* Each side: its SELECT ... FROM ... WHERE (the scope is ANDed to the condition), then
+ * GROUP BY 1, 2, 3. */
 static const char *const side_sql[] = {
     "SELECT fin_year, org_code, technology_id, sum(units)::text, sum(cost)::text "
-    "FROM core.mtfm_activity GROUP BY 1, 2, 3",
+    "FROM core.mtfm_activity WHERE true",
     "SELECT fin_year, org_code, technology_id, sum(units)::text, sum(line_value_ex_vat)::text "
-    "FROM core.nhssc_sales_line WHERE technology_id IS NOT NULL GROUP BY 1, 2, 3",
+    "FROM core.nhssc_sales_line WHERE technology_id IS NOT NULL",
     "SELECT fin_year, org_code, technology_id, sum(units)::text, sum(value_ex_vat)::text "
-    "FROM core.supplier_sales WHERE route = 'DIRECT' GROUP BY 1, 2, 3",
+    "FROM core.supplier_sales WHERE route = 'DIRECT'",
     "SELECT fin_year, org_code, technology_id, sum(units)::text, sum(value_ex_vat)::text "
-    "FROM core.supplier_sales WHERE route = 'NHSSC' GROUP BY 1, 2, 3",
+    "FROM core.supplier_sales WHERE route = 'NHSSC'",
 };
+
+/* The (fin_year, org_code) pairs of an incremental refresh, as two array literals of the
+ * same length ($1, $2 of the scoped statements); NULL scope: every pair. */
+typedef struct recon_scope {
+    const char *fin_years, *org_codes;
+    const char *years; /* the distinct fin_years: mart.refresh_benchmark's argument */
+} recon_scope;
+
+#define SCOPE_SQL " AND (fin_year, org_code) IN (SELECT * FROM unnest($1::char(6)[], $2::varchar(5)[]))"
 
 static int cmp_row(const void *a, const void *b)
 {
@@ -51,8 +62,9 @@ static int cmp_row(const void *a, const void *b)
     return c ? c : strcmp(x->technology_id, y->technology_id);
 }
 
-int ncc_reconcile_compute(PGconn *c, ncc_money tolerance, ncc_recon_row **rows, int *n,
-                          char *err, size_t errlen)
+/* The rows of the pairs of sc (all when sc is NULL), merged and sorted. */
+static int compute(PGconn *c, ncc_money tolerance, const recon_scope *sc, ncc_recon_row **rows,
+                   int *n, char *err, size_t errlen)
 {
     *rows = NULL;
     *n = 0;
@@ -63,7 +75,10 @@ int ncc_reconcile_compute(PGconn *c, ncc_money tolerance, ncc_recon_row **rows, 
     }
     int rc = -1;
     for (int side = SIDE_NCC; side <= SIDE_SUPPLIER_NHSSC; side++) {
-        PGresult *res = PQexec(c, side_sql[side]);
+        char q[512];
+        snprintf(q, sizeof q, "%s%s GROUP BY 1, 2, 3", side_sql[side], sc ? SCOPE_SQL : "");
+        const char *params[2] = {sc ? sc->fin_years : NULL, sc ? sc->org_codes : NULL};
+        PGresult *res = PQexecParams(c, q, sc ? 2 : 0, NULL, params, NULL, NULL, 0);
         if (PQresultStatus(res) != PGRES_TUPLES_OK) {
             snprintf(err, errlen, "reading the warehouse: %s", PQerrorMessage(c));
             PQclear(res);
@@ -135,6 +150,12 @@ out:
     return rc;
 }
 
+int ncc_reconcile_compute(PGconn *c, ncc_money tolerance, ncc_recon_row **rows, int *n,
+                          char *err, size_t errlen)
+{
+    return compute(c, tolerance, NULL, rows, n, err, errlen);
+}
+
 static void put_int(ncc_copy *cp, long long v)
 {
     char buf[24];
@@ -160,13 +181,38 @@ static int exec_ok(PGconn *c, const char *sql, char *err, size_t errlen)
     return ok ? 0 : -1;
 }
 
-int ncc_reconcile_store(PGconn *c, const ncc_recon_row *rows, int n, ncc_money tolerance,
-                        char *err, size_t errlen)
+/* With params ($1, $2 ... as given): 0, or -1 with the error in err. */
+static int exec_params(PGconn *c, const char *sql, int n, const char *const *params, PGresult **out,
+                       char *err, size_t errlen)
+{
+    PGresult *res = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        snprintf(err, errlen, "%s", PQerrorMessage(c));
+        PQclear(res);
+        return -1;
+    }
+    if (out)
+        *out = res;
+    else
+        PQclear(res);
+    return 0;
+}
+
+/* Inside the caller's transaction: replace the rows of mart.reconciliation of the pairs of sc
+ * (all when NULL) with rows, then the benchmark of their fin_years (all) and, on a full
+ * refresh, the adoption marts. */
+static int store_rows(PGconn *c, const ncc_recon_row *rows, int n, ncc_money tolerance,
+                      const recon_scope *sc, char *err, size_t errlen)
 {
     char tol[NCC_MONEY_BUFSIZE];
     ncc_money_format(tolerance, tol, sizeof tol);
-    if (exec_ok(c, "BEGIN; DELETE FROM mart.reconciliation", err, errlen) < 0)
-        goto fail;
+    const char *pairs[2] = {sc ? sc->fin_years : NULL, sc ? sc->org_codes : NULL};
+    int deleted = sc ? exec_params(c, "DELETE FROM mart.reconciliation WHERE true" SCOPE_SQL, 2,
+                                   pairs, NULL, err, errlen)
+                     : exec_ok(c, "DELETE FROM mart.reconciliation", err, errlen);
+    if (deleted < 0)
+        return -1;
     ncc_copy cp;
     if (ncc_copy_begin(&cp, c,
                        "COPY mart.reconciliation (fin_year, org_code, technology_id, ncc_units, "
@@ -174,7 +220,7 @@ int ncc_reconcile_store(PGconn *c, const ncc_recon_row *rows, int n, ncc_money t
                        "supply_units, supply_value, status, supplier_nhssc_units, "
                        "supplier_nhssc_value, tolerance) FROM STDIN") < 0) {
         snprintf(err, errlen, "%s", cp.err);
-        goto fail;
+        return -1;
     }
     for (int i = 0; i < n; i++) {
         const ncc_recon_row *r = &rows[i];
@@ -198,14 +244,129 @@ int ncc_reconcile_store(PGconn *c, const ncc_recon_row *rows, int n, ncc_money t
     long long stored = ncc_copy_end(&cp, NULL);
     if (stored != n) {
         snprintf(err, errlen, "storing reconciliation: %s", stored < 0 ? cp.err : "row count differs");
-        goto fail;
+        return -1;
+    }
+    if (sc) {
+        const char *years[1] = {sc->years};
+        return exec_params(c, "SELECT mart.refresh_benchmark($1::char(6)[])", 1, years, NULL, err,
+                           errlen);
     }
     if (exec_ok(c, "SELECT mart.refresh_benchmark()", err, errlen) < 0 ||
-        exec_ok(c, "SELECT mart.refresh_adoption()", err, errlen) < 0 ||
-        exec_ok(c, "COMMIT", err, errlen) < 0)
+        exec_ok(c, "SELECT mart.refresh_adoption()", err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
+/* The loads (audit.file_load, status loaded) the marts do not hold yet. */
+#define FRESH_LOADS                                                                                \
+    "SELECT f.file_load_id, f.kind FROM audit.file_load f WHERE f.status = 'loaded' AND NOT "      \
+    "EXISTS (SELECT 1 FROM audit.mart_refresh r WHERE r.file_load_id = f.file_load_id)"
+
+/* Whether the marts may be refreshed for what changed, and for which pairs ($1: the
+ * tolerance): a reason for a full refresh (NULL when none), the number of pairs, the pairs as
+ * two arrays and their distinct fin_years (sql/013_incremental_refresh.sql). */
+static const char scope_sql[] =
+    "WITH fresh AS (" FRESH_LOADS "), pairs AS ("
+    "  SELECT DISTINCT s.fin_year, s.org_code FROM core.submission s"
+    "  WHERE s.file_load_id IN (SELECT file_load_id FROM fresh WHERE kind = 'cost')) "
+    "SELECT CASE"
+    "  WHEN NOT EXISTS (SELECT 1 FROM audit.mart_state) THEN 'no refresh recorded'"
+    "  WHEN (SELECT tolerance FROM audit.mart_state) <> $1::numeric THEN 'another tolerance'"
+    "  WHEN EXISTS (SELECT 1 FROM fresh WHERE kind IS DISTINCT FROM 'cost')"
+    "    THEN 'files other than cost files loaded'"
+    "  WHEN (SELECT inputs_md5 FROM audit.mart_state) <> mart.refresh_inputs_md5()"
+    "    THEN 'QART returns, resource impacts or migrations changed'"
+    "  WHEN (SELECT count(*) FROM pairs) * 4 >"
+    "       (SELECT count(*) FROM (SELECT DISTINCT fin_year, org_code FROM core.submission) a)"
+    "    THEN 'over a quarter of the trusts'' years changed'"
+    "  END,"
+    " (SELECT count(*) FROM pairs),"
+    " (SELECT coalesce(array_agg(fin_year ORDER BY fin_year, org_code), '{}') FROM pairs)::text,"
+    " (SELECT coalesce(array_agg(org_code ORDER BY fin_year, org_code), '{}') FROM pairs)::text,"
+    " (SELECT coalesce(array_agg(DISTINCT fin_year), '{}') FROM pairs)::text";
+
+/* The loads the refresh read, and its state ($1 tolerance, $2 full, $3 pairs). */
+static int record_refresh(PGconn *c, const char *tol, bool full, int pairs, char *err,
+                          size_t errlen)
+{
+    char np[16];
+    snprintf(np, sizeof np, "%d", pairs);
+    const char *params[3] = {tol, full ? "true" : "false", np};
+    if (exec_ok(c, "INSERT INTO audit.mart_refresh (file_load_id) SELECT file_load_id FROM (" FRESH_LOADS ") f",
+                err, errlen) < 0)
+        return -1;
+    return exec_params(c,
+                       "INSERT INTO audit.mart_state (singleton, tolerance, inputs_md5, "
+                       "full_refresh, pairs, refreshed_at) VALUES (true, $1::numeric, "
+                       "mart.refresh_inputs_md5(), $2::boolean, $3::integer, now()) "
+                       "ON CONFLICT (singleton) DO UPDATE SET tolerance = EXCLUDED.tolerance, "
+                       "inputs_md5 = EXCLUDED.inputs_md5, full_refresh = EXCLUDED.full_refresh, "
+                       "pairs = EXCLUDED.pairs, refreshed_at = EXCLUDED.refreshed_at",
+                       3, params, NULL, err, errlen);
+}
+
+int ncc_reconcile_refresh(PGconn *c, ncc_money tolerance, bool incremental, ncc_recon_row **rows,
+                          int *n, ncc_refresh_info *info, char *err, size_t errlen)
+{
+    *rows = NULL;
+    *n = 0;
+    memset(info, 0, sizeof *info);
+    info->full = true;
+    snprintf(info->why, sizeof info->why, "asked for");
+    char tol[NCC_MONEY_BUFSIZE];
+    ncc_money_format(tolerance, tol, sizeof tol);
+    PGresult *res = NULL;
+    if (exec_params(c, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus')",
+                    0, NULL, &res, err, errlen) < 0)
+        return -1;
+    bool citus = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    res = NULL;
+    /* on Citus as before: a full refresh in one transaction (the shards' sums run in
+     * parallel); on a single server a REPEATABLE READ transaction, the lock taken before its
+     * snapshot, so that the loads recorded are those the refresh read */
+    if (exec_ok(c, citus ? "BEGIN"
+                         : "BEGIN ISOLATION LEVEL REPEATABLE READ; "
+                           "LOCK TABLE mart.reconciliation IN EXCLUSIVE MODE",
+                err, errlen) < 0)
+        goto fail;
+    recon_scope scope, *sc = NULL;
+    if (citus) {
+        snprintf(info->why, sizeof info->why, "a Citus cluster");
+    } else if (incremental) {
+        const char *params[1] = {tol};
+        if (exec_params(c, scope_sql, 1, params, &res, err, errlen) < 0)
+            goto fail;
+        if (PQgetisnull(res, 0, 0)) {
+            scope.fin_years = PQgetvalue(res, 0, 2);
+            scope.org_codes = PQgetvalue(res, 0, 3);
+            scope.years = PQgetvalue(res, 0, 4);
+            sc = &scope;
+            info->full = false;
+            info->pairs = atoi(PQgetvalue(res, 0, 1));
+            snprintf(info->why, sizeof info->why, "%d (fin_year, org_code) pair%s of new cost submissions",
+                     info->pairs, info->pairs == 1 ? "" : "s");
+        } else {
+            snprintf(info->why, sizeof info->why, "%s", PQgetvalue(res, 0, 0));
+        }
+    }
+    if (!sc || info->pairs > 0) {
+        if (compute(c, tolerance, sc, rows, n, err, errlen) < 0 ||
+            store_rows(c, *rows, *n, tolerance, sc, err, errlen) < 0)
+            goto fail;
+    }
+    PQclear(res);
+    res = NULL;
+    if (!citus && record_refresh(c, tol, info->full, info->pairs, err, errlen) < 0)
+        goto fail;
+    if (exec_ok(c, "COMMIT", err, errlen) < 0)
         goto fail;
     return 0;
 fail:
+    PQclear(res);
+    free(*rows);
+    *rows = NULL;
+    *n = 0;
     if (PQstatus(c) == CONNECTION_OK)
         PQclear(PQexec(c, "ROLLBACK"));
     return -1;

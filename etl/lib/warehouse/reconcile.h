@@ -43,12 +43,25 @@ const char *ncc_recon_status(const char *technology_id, long long ncc_units,
 int ncc_reconcile_compute(PGconn *c, ncc_money tolerance, ncc_recon_row **rows, int *n,
                           char *err, size_t errlen);
 
+/* How a refresh of the marts went (ncc_reconcile_refresh). */
+typedef struct ncc_refresh_info {
+    bool full;     /* every mart recomputed */
+    int pairs;     /* incremental: the (fin_year, org_code) pairs recomputed */
+    char why[160]; /* why full, or what was recomputed */
+} ncc_refresh_info;
+
 /*
- * Replace mart.reconciliation with rows and refresh mart.mtfm_benchmark and the adoption marts
- * (mart.refresh_adoption), in one transaction: every mart changes at once or none does.
+ * Refresh the marts in one transaction: mart.reconciliation (computed here), mart.mtfm_benchmark
+ * and the adoption marts (mart.refresh_adoption); every mart changes at once or none does. With
+ * incremental, and when everything loaded since the last refresh is a cost file and nothing else
+ * the marts read changed (sql/013_incremental_refresh.sql), only the reconciliation rows of the
+ * (fin_year, org_code) pairs of the new submissions and the benchmark of their fin_years are
+ * recomputed, with the same result as a full refresh; otherwise, and always without incremental,
+ * a full refresh. Records the loads the marts now hold. *rows (caller frees) are the rows
+ * written: all of them on a full refresh, those of the pairs on an incremental one.
  */
-int ncc_reconcile_store(PGconn *c, const ncc_recon_row *rows, int n, ncc_money tolerance,
-                        char *err, size_t errlen);
+int ncc_reconcile_refresh(PGconn *c, ncc_money tolerance, bool incremental, ncc_recon_row **rows,
+                          int *n, ncc_refresh_info *info, char *err, size_t errlen);
 
 /* The CSV of contract 5.2 (header and rows). Returns 0, or -1 on a write error. */
 int ncc_reconcile_write_csv(FILE *out, const ncc_recon_row *rows, int n);
