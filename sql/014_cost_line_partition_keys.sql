@@ -65,8 +65,8 @@ BEGIN
         RAISE EXCEPTION 'core.cost_line_fresh_begin belongs inside the transaction of a load'
             USING HINT = 'BEGIN first: the key it drops is built again by core.cost_line_fresh_end before COMMIT';
     END IF;
-    IF part IS NULL THEN
-        RETURN false;
+    IF part IS NULL OR EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        RETURN false; -- no partition; or a cluster, whose shards keep their keys as they go
     END IF;
     SELECT conname INTO key FROM pg_catalog.pg_constraint WHERE conrelid = part AND contype = 'p' AND conislocal
                                                               AND coninhcount = 0;

@@ -286,7 +286,8 @@ static int fresh_possible(ncc_loader *l, const ncc_schema *s, const ncc_load_opt
     if (ncc_loader_exec(l->c,
                         "SELECT to_regprocedure('core.cost_line_fresh_begin(text)') IS NOT NULL "
                         "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = "
-                        "$1::regclass AND contype = 'p')",
+                        "$1::regclass AND contype = 'p') AND NOT EXISTS (SELECT 1 FROM "
+                        "pg_catalog.pg_extension WHERE extname = 'citus')",
                         1, params, PGRES_TUPLES_OK, l->err, sizeof l->err, &res) < 0)
         return -1;
     l->fresh_ok = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
