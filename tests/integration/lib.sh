@@ -42,6 +42,29 @@ ncc_it_on_exit() {
     ncc_it_cleanups+=("$1")
 }
 
+# A transaction the test holds open while the programs under test run against it:
+#   ncc_it_hold NAME "SQL"   starts psql in the background on $PGDATABASE, runs BEGIN; SQL;
+#                            and returns once it has (fails the test after 10 s);
+#   ncc_it_release           commits it and waits for psql to end.
+# One at a time; a fifo in $NCC_IT_TMP feeds psql, so nothing commits before release.
+ncc_it_hold() {
+    local fifo=$NCC_IT_TMP/hold_$1.fifo out=$NCC_IT_TMP/hold_$1.out i
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    psql -XAtq -v ON_ERROR_STOP=1 <"$fifo" >"$out" 2>&1 &
+    ncc_it_holder=$!
+    exec 7>"$fifo"
+    echo "BEGIN; $2; SELECT 'held';" >&7
+    for ((i = 0; i < 100; i++)); do [[ $(cat "$out") == held ]] && return 0; sleep 0.1; done
+    ncc_it__fail "ncc_it_hold $1: the transaction did not start" "psql said: $(cat "$out")"
+    return 1
+}
+ncc_it_release() {
+    echo "COMMIT;" >&7
+    exec 7>&-
+    wait "$ncc_it_holder" || true
+}
+
 ncc_it_finished=
 ncc_it__exit() {
     local status=$? c

@@ -481,22 +481,14 @@ gen_awk=$NCC_ROOT/tests/data/nightly/gen_cost.awk
 big=$work/cost_RWW_202324_APC.csv
 awk -v org=RWW -v fy=202324 -v feed=APC -v n=40000 -v seed=7 -v mtfm=3 -f "$gen_awk" >"$big"
 awk -v org=RWW -v fy=202324 -v feed=APC -v n=40000 -v seed=8 -v mtfm=3 -f "$gen_awk" >"$work/rewritten.csv"
-lock_fifo=$work/lock.fifo
-mkfifo "$lock_fifo"
-psql -XAtq -v ON_ERROR_STOP=1 <"$lock_fifo" >"$work/lock.out" 2>&1 &
-locker=$!
-exec 7>"$lock_fifo"
-echo "BEGIN; LOCK TABLE core.cost_line_202324 IN SHARE MODE; SELECT 'locked';" >&7
 waits() { q "SELECT count(*) FROM pg_locks WHERE NOT granted AND $1"; }
-for ((i = 0; i < 100; i++)); do [[ $(cat "$work/lock.out") == locked ]] && break; sleep 0.1; done
+ncc_it_hold lock "LOCK TABLE core.cost_line_202324 IN SHARE MODE"
 "$load" -vv "$big" >"$work/onepass_a.out" 2>&1 &
 loader=$!
 for ((i = 0; i < 300; i++)); do [[ $(waits "relation = 'core.cost_line_202324'::regclass") -ge 1 ]] && break; sleep 0.1; done
 assert_eq "1" "$(waits "relation = 'core.cost_line_202324'::regclass")" "(a) the load's COPY waits for the test's lock"
 cat "$work/rewritten.csv" >"$big" # same inode, other bytes
-echo "COMMIT;" >&7
-exec 7>&-
-wait "$locker" || true
+ncc_it_release
 status=0
 wait "$loader" || status=$?
 assert_eq "74" "$status" "(a) a file rewritten during its one pass: exit 74"
@@ -514,18 +506,12 @@ awk -v org=RXX -v fy=202324 -v feed=APC -v n=3000 -v seed=9 -v mtfm=3 -f "$gen_a
 first=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
                  NR == 2 { print $col["activity_id"] "," $col["collection_resource"] "," $col["collection_activity"]; exit }' "$fresh")
 IFS=, read -r act res acty <<<"$first"
-psql -XAtq -v ON_ERROR_STOP=1 <"$lock_fifo" >"$work/lock.out" 2>&1 &
-locker=$!
-exec 7>"$lock_fifo"
-echo "BEGIN; INSERT INTO core.cost_line (fin_year, org_code, feed, activity_id, currency_code, collection_resource, collection_activity, activity_count, cost) VALUES ('202324', 'RXX', 'APC', '$act', 'XX000', '$res', '$acty', 1, 99999.99); SELECT 'written';" >&7
-for ((i = 0; i < 100; i++)); do [[ $(cat "$work/lock.out") == written ]] && break; sleep 0.1; done
+ncc_it_hold row "INSERT INTO core.cost_line (fin_year, org_code, feed, activity_id, currency_code, collection_resource, collection_activity, activity_count, cost) VALUES ('202324', 'RXX', 'APC', '$act', 'XX000', '$res', '$acty', 1, 99999.99)"
 "$load" -vv "$fresh" >"$work/onepass_b.out" 2>&1 &
 loader=$!
 for ((i = 0; i < 300; i++)); do [[ $(waits "locktype = 'transactionid'") -ge 1 ]] && break; sleep 0.1; done
 assert_eq "1" "$(waits "locktype = 'transactionid'")" "(b) the load's COPY waits for the other transaction's row"
-echo "COMMIT;" >&7
-exec 7>&-
-wait "$locker" || true
+ncc_it_release
 status=0
 wait "$loader" || status=$?
 assert_eq "0" "$status" "(b) the load ends loaded"

@@ -524,20 +524,13 @@ box yield
 { gen RSS 202425 APC 50 1; gen RTT 202324 APC 3000 1 | tail -n +2; } >"$in/cost_a_RSS_RTT.csv"
 gen RTT 202324 APC 200 2 >"$in/cost_b_RTT.csv"
 yield_expected="200 $(sha "$in/cost_b_RTT.csv")"
-mkfifo "$T/yield.fifo"
-psql -XAtq -v ON_ERROR_STOP=1 <"$T/yield.fifo" >"$T/yield.out" 2>&1 &
-locker=$!
-exec 7>"$T/yield.fifo"
-echo "BEGIN; LOCK TABLE core.cost_line_202425 IN SHARE MODE; SELECT 'locked';" >&7
-for ((i = 0; i < 100; i++)); do [[ $(cat "$T/yield.out") == locked ]] && break; sleep 0.1; done
+ncc_it_hold yield "LOCK TABLE core.cost_line_202425 IN SHARE MODE"
 "$nightly" -vv --min-age 0 --inbox "$in" --archive "$ar" --quarantine "$qu" --jobs 2 >"$T/yield.run" 2>&1 &
 run=$!
 b_waits() { q "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' AND query LIKE '%pg_blocking_pids%' AND pid <> pg_backend_pid() AND datname = current_database()"; }
 for ((i = 0; i < 300; i++)); do [[ $(b_waits) -ge 1 ]] && break; sleep 0.1; done
 assert_eq "1" "$(b_waits)" "the later file has written its rows and waits for its turn"
-echo "COMMIT;" >&7
-exec 7>&-
-wait "$locker" || true
+ncc_it_release
 status=0
 wait "$run" || status=$?
 assert_eq "0" "$status" "--jobs 2: the night ends ok"
@@ -551,23 +544,20 @@ assert_eq "200 50" "$(q "SELECT count(*) FILTER (WHERE org_code = 'RTT') || ' ' 
 echo "# section 5 done after $SECONDS s"
 
 # ---- 6. a file that changes while it is loaded ----------------------------------------------
-# A cost file on disk is read twice (validated, then copied into core.cost_line). One rewritten
-# between the two reads must load neither half: it stays in the inbox (exit 74, a warning), and
-# the next run loads what it then holds. Made deterministic with --jobs 2: the test holds a lock
-# on audit.file_load, so the first file of submission RMM cannot commit; the second file of the
-# same submission (later name) then waits for its turn after its first pass, is rewritten, and
-# the lock is released.
+# A file rewritten while it is loaded must load neither version: it stays in the inbox (exit 74,
+# a warning), and the next run loads what it then holds. Made deterministic with --jobs 2: the
+# test holds a lock on audit.file_load, so the first file of submission RMM cannot commit; the
+# second file of the same submission (later name) is held behind the first one's uncommitted
+# rows; it is rewritten and the lock released: whichever way its load goes on (the rows it
+# read, or read again in two passes after the first file's commit), the bytes it reads are not
+# those it hashed before.
 use_db changed
 "$NCC_BIN/ncc-migrate" >/dev/null
 box changed
 gen RMM 202324 APC 3000 1 >"$in/cost_RMM_202324_APC_a.csv"
 gen RMM 202324 APC 50 2 >"$in/cost_RMM_202324_APC_b.csv"
 gen RMM 202324 APC 60 3 >"$T/b_rewritten.csv"
-mkfifo "$T/lock.fifo"
-psql -XAtq -v ON_ERROR_STOP=1 <"$T/lock.fifo" >"$T/lock.out" 2>&1 &
-locker=$!
-exec 7>"$T/lock.fifo"
-echo "BEGIN; LOCK TABLE audit.file_load IN EXCLUSIVE MODE; SELECT 'locked';" >&7
+ncc_it_hold changed "LOCK TABLE audit.file_load IN EXCLUSIVE MODE"
 file_load_waits() {
     q "SELECT count(*) FROM pg_locks WHERE relation = 'audit.file_load'::regclass AND $1"
 }
@@ -577,11 +567,9 @@ nightly --jobs 2 >"$T/changed.out" 2>"$T/changed.err" &
 run=$!
 for ((i = 0; i < 300; i++)); do [[ $(file_load_waits "NOT granted") -ge 1 ]] && break; sleep 0.1; done
 assert_eq "1" "$(file_load_waits "NOT granted")" "the first file's load waits for the test's lock, uncommitted"
-sleep 1 # the second file (50 rows) is through its first pass and waits for its turn
+sleep 1 # the second file (50 rows) has begun and waits behind the first
 mv "$T/b_rewritten.csv" "$in/cost_RMM_202324_APC_b.csv"
-echo "COMMIT;" >&7
-exec 7>&-
-wait "$locker" || true
+ncc_it_release
 status=0
 wait "$run" || status=$?
 assert_eq "74" "$status" "a file rewritten between its two reads: the run exits 74"
