@@ -168,6 +168,17 @@ typedef struct seen_sub {
     bool replaced; /* held by the warehouse when the load began: replaced before its rows */
 } seen_sub;
 
+/* End the COPY under way (to run a statement between rows) and count the rows it stored.
+ * 0, or -1 (l->failed). */
+static int pause_copy(ncc_loader *l)
+{
+    long long stored = ncc_loader_end_copy(l, NULL);
+    if (l->failed)
+        return -1;
+    l->stored += stored;
+    return 0;
+}
+
 /* "fin_year|org|feed" of a row of a kind replaced by submissions; 0 when it does not fit */
 static size_t row_submission(const ncc_schema *s, const ncc_value *v, char *key, size_t cap)
 {
@@ -236,10 +247,8 @@ static int first_of_year(ncc_loader *l, const ncc_value *fy)
     int y = l->nyears++;
     memcpy(l->years[y], fy->s, fy->len);
     l->years[y][fy->len] = '\0';
-    long long stored = ncc_loader_end_copy(l, NULL);
-    if (l->failed)
+    if (pause_copy(l) < 0)
         return -1;
-    l->stored += stored;
     const char *params[1] = {l->years[y]};
     PGresult *res;
     if (ncc_loader_exec(l->c, "SELECT core.cost_line_fresh_begin($1)", 1, params, PGRES_TUPLES_OK,
@@ -319,10 +328,8 @@ int ncc_loader_direct_row(ncc_loader *l, const ncc_row *row)
             ncc_total t;
             total_of_key(key, &t);
             sub->replaced = true;
-            long long stored = ncc_loader_end_copy(l, NULL);
-            if (l->failed)
+            if (pause_copy(l) < 0)
                 return -1;
-            l->stored += stored;
             if (ncc_loader_replace_one(l, &t, l->load_id, false) < 0) {
                 memcpy(l->sqlstate, ncc_loader_last_sqlstate(), sizeof l->sqlstate);
                 l->failed = true;
@@ -402,10 +409,8 @@ static int one_pass(ncc_loader *l, const char *path, const ncc_load_options *o, 
         snprintf(l->err, sizeof l->err, "out of memory validating the file");
         return ncc_loader_db_error(l, r);
     }
-    long long stored = l->failed ? -1 : ncc_loader_end_copy(l, NULL);
-    if (l->failed)
+    if (l->failed || pause_copy(l) < 0)
         return concurrent(l) ? 1 : ncc_loader_db_error(l, r);
-    l->stored += stored;
     /* a file read to its end whose bytes are not those hashed before, or whose header now
      * says another kind (one not read to its end has a file error: judged below) */
     if ((r->v.complete && strcmp(r->v.sha256, r->sha256) != 0) || (r->v.schema && r->v.schema != s))
