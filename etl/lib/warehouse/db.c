@@ -290,6 +290,25 @@ int ncc_db_exec(PGconn *c, const char *sql, char *err, size_t errlen)
     return run_sql(c, sql, false, NULL, err, errlen);
 }
 
+int ncc_db_exec_params(PGconn *c, const char *sql, int n, const char *const *params,
+                       PGresult **out, char *err, size_t errlen)
+{
+    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        char buf[1024];
+        result_error(r, c, buf, sizeof buf);
+        set_err(err, errlen, "%s", buf);
+        PQclear(r);
+        return -1;
+    }
+    if (out)
+        *out = r;
+    else
+        PQclear(r);
+    return 0;
+}
+
 /* Run a one-row, one-column query with text parameters; the value (or NULL) in out. */
 static int query_value(PGconn *c, const char *sql, int nparams, const char *const *params,
                        char *out, size_t outlen, bool *isnull, char *err, size_t errlen)

@@ -57,6 +57,14 @@ void ncc_db_one_line(char *s);
 int ncc_db_exec(PGconn *c, const char *sql, char *err, size_t errlen);
 
 /*
+ * One statement with n text parameters, expecting PGRES_COMMAND_OK or PGRES_TUPLES_OK.
+ * The result goes to *out when out is non-NULL (the caller clears it), else it is
+ * cleared. Returns 0, or -1 with PostgreSQL's message in err.
+ */
+int ncc_db_exec_params(PGconn *c, const char *sql, int n, const char *const *params,
+                       PGresult **out, char *err, size_t errlen);
+
+/*
  * Apply the migrations of sql_dir not yet recorded in public.ncc_schema_version.
  * sql_dir NULL means $NCC_SQL_DIR, else the compile-time NCC_DEFAULT_SQL_DIR.
  * Migrations are the files named NNN_name.sql (NNN: one or more digits, the version),

@@ -1,16 +1,17 @@
 /* reconcile.c - reconciliation of contract 5.2 (see reconcile.h). */
 #include "warehouse/reconcile.h"
+#include "warehouse/db.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "warehouse/copy.h"
 #include "shared/strmap.h"
+#include "warehouse/copy.h"
 
 #define UNATTRIBUTED "UNATTRIBUTED"
 
-const char *ncc_recon_status(const char *technology_id, long long ncc_units,
-                             long long supply_units, ncc_money tolerance)
+const char *ncc_recon_status(const char *technology_id, long long ncc_units, long long supply_units,
+                             ncc_money tolerance)
 {
     if (strcmp(technology_id, UNATTRIBUTED) == 0)
         return UNATTRIBUTED;
@@ -51,7 +52,8 @@ typedef struct recon_scope {
     const char *years; /* the distinct fin_years: mart.refresh_benchmark's argument */
 } recon_scope;
 
-#define SCOPE_SQL " AND (fin_year, org_code) IN (SELECT * FROM unnest($1::char(6)[], $2::varchar(5)[]))"
+#define SCOPE_SQL                                                                                  \
+    " AND (fin_year, org_code) IN (SELECT * FROM unnest($1::char(6)[], $2::varchar(5)[]))"
 
 static int cmp_row(const void *a, const void *b)
 {
@@ -109,10 +111,22 @@ static int compute(PGconn *c, ncc_money tolerance, const recon_scope *sc, ncc_re
                 goto out;
             }
             switch (side) {
-            case SIDE_NCC: r->ncc_units += units; r->ncc_cost += value; break;
-            case SIDE_NHSSC: r->nhssc_units += units; r->nhssc_value += value; break;
-            case SIDE_DIRECT: r->direct_units += units; r->direct_value += value; break;
-            default: r->supplier_nhssc_units += units; r->supplier_nhssc_value += value; break;
+            case SIDE_NCC:
+                r->ncc_units += units;
+                r->ncc_cost += value;
+                break;
+            case SIDE_NHSSC:
+                r->nhssc_units += units;
+                r->nhssc_value += value;
+                break;
+            case SIDE_DIRECT:
+                r->direct_units += units;
+                r->direct_value += value;
+                break;
+            default:
+                r->supplier_nhssc_units += units;
+                r->supplier_nhssc_value += value;
+                break;
             }
         }
         PQclear(res);
@@ -150,8 +164,8 @@ out:
     return rc;
 }
 
-int ncc_reconcile_compute(PGconn *c, ncc_money tolerance, ncc_recon_row **rows, int *n,
-                          char *err, size_t errlen)
+int ncc_reconcile_compute(PGconn *c, ncc_money tolerance, ncc_recon_row **rows, int *n, char *err,
+                          size_t errlen)
 {
     return compute(c, tolerance, NULL, rows, n, err, errlen);
 }
@@ -181,24 +195,6 @@ static int exec_ok(PGconn *c, const char *sql, char *err, size_t errlen)
     return ok ? 0 : -1;
 }
 
-/* With params ($1, $2 ... as given): 0, or -1 with the error in err. */
-static int exec_params(PGconn *c, const char *sql, int n, const char *const *params, PGresult **out,
-                       char *err, size_t errlen)
-{
-    PGresult *res = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(res);
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        snprintf(err, errlen, "%s", PQerrorMessage(c));
-        PQclear(res);
-        return -1;
-    }
-    if (out)
-        *out = res;
-    else
-        PQclear(res);
-    return 0;
-}
-
 /* Inside the caller's transaction: replace the rows of mart.reconciliation of the pairs of sc
  * (all when NULL) with rows, then the benchmark of their fin_years (all) and, on a full
  * refresh, the adoption marts. */
@@ -208,8 +204,8 @@ static int store_rows(PGconn *c, const ncc_recon_row *rows, int n, ncc_money tol
     char tol[NCC_MONEY_BUFSIZE];
     ncc_money_format(tolerance, tol, sizeof tol);
     const char *pairs[2] = {sc ? sc->fin_years : NULL, sc ? sc->org_codes : NULL};
-    int deleted = sc ? exec_params(c, "DELETE FROM mart.reconciliation WHERE true" SCOPE_SQL, 2,
-                                   pairs, NULL, err, errlen)
+    int deleted = sc ? ncc_db_exec_params(c, "DELETE FROM mart.reconciliation WHERE true" SCOPE_SQL,
+                                          2, pairs, NULL, err, errlen)
                      : exec_ok(c, "DELETE FROM mart.reconciliation", err, errlen);
     if (deleted < 0)
         return -1;
@@ -243,13 +239,14 @@ static int store_rows(PGconn *c, const ncc_recon_row *rows, int n, ncc_money tol
     }
     long long stored = ncc_copy_end(&cp, NULL);
     if (stored != n) {
-        snprintf(err, errlen, "storing reconciliation: %s", stored < 0 ? cp.err : "row count differs");
+        snprintf(err, errlen, "storing reconciliation: %s",
+                 stored < 0 ? cp.err : "row count differs");
         return -1;
     }
     if (sc) {
         const char *years[1] = {sc->years};
-        return exec_params(c, "SELECT mart.refresh_benchmark($1::char(6)[])", 1, years, NULL, err,
-                           errlen);
+        return ncc_db_exec_params(c, "SELECT mart.refresh_benchmark($1::char(6)[])", 1, years, NULL,
+                                  err, errlen);
     }
     if (exec_ok(c, "SELECT mart.refresh_benchmark()", err, errlen) < 0 ||
         exec_ok(c, "SELECT mart.refresh_adoption()", err, errlen) < 0)
@@ -292,17 +289,21 @@ static int record_refresh(PGconn *c, const char *tol, bool full, int pairs, char
     char np[16];
     snprintf(np, sizeof np, "%d", pairs);
     const char *params[3] = {tol, full ? "true" : "false", np};
-    if (exec_ok(c, "INSERT INTO audit.mart_refresh (file_load_id) SELECT file_load_id FROM (" FRESH_LOADS ") f",
-                err, errlen) < 0)
+    if (exec_ok(
+            c,
+            "INSERT INTO audit.mart_refresh (file_load_id) SELECT file_load_id FROM (" FRESH_LOADS
+            ") f",
+            err, errlen) < 0)
         return -1;
-    return exec_params(c,
-                       "INSERT INTO audit.mart_state (singleton, tolerance, inputs_md5, "
-                       "full_refresh, pairs, refreshed_at) VALUES (true, $1::numeric, "
-                       "mart.refresh_inputs_md5(), $2::boolean, $3::integer, now()) "
-                       "ON CONFLICT (singleton) DO UPDATE SET tolerance = EXCLUDED.tolerance, "
-                       "inputs_md5 = EXCLUDED.inputs_md5, full_refresh = EXCLUDED.full_refresh, "
-                       "pairs = EXCLUDED.pairs, refreshed_at = EXCLUDED.refreshed_at",
-                       3, params, NULL, err, errlen);
+    return ncc_db_exec_params(
+        c,
+        "INSERT INTO audit.mart_state (singleton, tolerance, inputs_md5, "
+        "full_refresh, pairs, refreshed_at) VALUES (true, $1::numeric, "
+        "mart.refresh_inputs_md5(), $2::boolean, $3::integer, now()) "
+        "ON CONFLICT (singleton) DO UPDATE SET tolerance = EXCLUDED.tolerance, "
+        "inputs_md5 = EXCLUDED.inputs_md5, full_refresh = EXCLUDED.full_refresh, "
+        "pairs = EXCLUDED.pairs, refreshed_at = EXCLUDED.refreshed_at",
+        3, params, NULL, err, errlen);
 }
 
 int ncc_reconcile_refresh(PGconn *c, ncc_money tolerance, bool incremental, ncc_recon_row **rows,
@@ -316,8 +317,9 @@ int ncc_reconcile_refresh(PGconn *c, ncc_money tolerance, bool incremental, ncc_
     char tol[NCC_MONEY_BUFSIZE];
     ncc_money_format(tolerance, tol, sizeof tol);
     PGresult *res = NULL;
-    if (exec_params(c, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus')",
-                    0, NULL, &res, err, errlen) < 0)
+    if (ncc_db_exec_params(
+            c, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus')", 0,
+            NULL, &res, err, errlen) < 0)
         return -1;
     bool citus = PQgetvalue(res, 0, 0)[0] == 't';
     PQclear(res);
@@ -325,9 +327,10 @@ int ncc_reconcile_refresh(PGconn *c, ncc_money tolerance, bool incremental, ncc_
     /* on Citus as before: a full refresh in one transaction (the shards' sums run in
      * parallel); on a single server a REPEATABLE READ transaction, the lock taken before its
      * snapshot, so that the loads recorded are those the refresh read */
-    if (exec_ok(c, citus ? "BEGIN"
-                         : "BEGIN ISOLATION LEVEL REPEATABLE READ; "
-                           "LOCK TABLE mart.reconciliation IN EXCLUSIVE MODE",
+    if (exec_ok(c,
+                citus ? "BEGIN"
+                      : "BEGIN ISOLATION LEVEL REPEATABLE READ; "
+                        "LOCK TABLE mart.reconciliation IN EXCLUSIVE MODE",
                 err, errlen) < 0)
         goto fail;
     recon_scope scope, *sc = NULL;
@@ -335,7 +338,7 @@ int ncc_reconcile_refresh(PGconn *c, ncc_money tolerance, bool incremental, ncc_
         snprintf(info->why, sizeof info->why, "a Citus cluster");
     } else if (incremental) {
         const char *params[1] = {tol};
-        if (exec_params(c, scope_sql, 1, params, &res, err, errlen) < 0)
+        if (ncc_db_exec_params(c, scope_sql, 1, params, &res, err, errlen) < 0)
             goto fail;
         if (PQgetisnull(res, 0, 0)) {
             scope.fin_years = PQgetvalue(res, 0, 2);
@@ -344,8 +347,9 @@ int ncc_reconcile_refresh(PGconn *c, ncc_money tolerance, bool incremental, ncc_
             sc = &scope;
             info->full = false;
             info->pairs = atoi(PQgetvalue(res, 0, 1));
-            snprintf(info->why, sizeof info->why, "%d (fin_year, org_code) pair%s of new cost submissions",
-                     info->pairs, info->pairs == 1 ? "" : "s");
+            snprintf(info->why, sizeof info->why,
+                     "%d (fin_year, org_code) pair%s of new cost submissions", info->pairs,
+                     info->pairs == 1 ? "" : "s");
         } else {
             snprintf(info->why, sizeof info->why, "%s", PQgetvalue(res, 0, 0));
         }
@@ -394,8 +398,20 @@ int ncc_reconcile_write_csv(FILE *out, const ncc_recon_row *rows, int n)
 
 /* ---- adoption triangulation (contract 5.5) ------------------------------------------------- */
 
-enum { TRI_FIN_YEAR, TRI_QUARTER, TRI_ORG, TRI_TECH, TRI_STAGE, TRI_PATIENTS, TRI_NHSSC,
-       TRI_SUPPLIER_NHSSC, TRI_DIRECT, TRI_SUPPLY, TRI_SIGNAL, TRI_NCOLS };
+enum {
+    TRI_FIN_YEAR,
+    TRI_QUARTER,
+    TRI_ORG,
+    TRI_TECH,
+    TRI_STAGE,
+    TRI_PATIENTS,
+    TRI_NHSSC,
+    TRI_SUPPLIER_NHSSC,
+    TRI_DIRECT,
+    TRI_SUPPLY,
+    TRI_SIGNAL,
+    TRI_NCOLS
+};
 
 static const char tri_sql[] =
     "SELECT fin_year, quarter, org_code, technology_id, qart_stage, qart_patients, nhssc_units, "
